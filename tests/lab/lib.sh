@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# Shared settings of the lab. Every lab script sources this file; every value can be overridden
+# from the environment. The lab only ever uses loopback and its own bridge/namespaces.
+set -euo pipefail
+
+LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$LAB_ROOT/../.." && pwd)"
+: "${BMK8S_LAB_DIR:=/var/tmp/bmk8s-lab}"              # runtime state: pids, certs, rootfs copies, env files
+: "${BMK8S_CACHE_DIR:=$HOME/.cache/baremetal-k8s}"     # slow-to-build artefacts, keyed by version
+LAB_DIR="$BMK8S_LAB_DIR"
+CACHE_DIR="$BMK8S_CACHE_DIR"
+
+# Pinned external versions.
+: "${LAB_K8S_VERSION:=v1.33.13}"        # k8s.io/kubernetes built from the Go module proxy
+: "${LAB_KWOK_VERSION:=v0.7.0}"         # sigs.k8s.io/kwok
+: "${LAB_DEBIAN_SUITE:=bookworm}"
+
+# Network: a private bridge owned by the lab; hosts get static addresses on it.
+: "${LAB_BRIDGE:=bmk8s0}"
+: "${LAB_NET_PREFIX:=10.77.0}"
+LAB_BRIDGE_IP="${LAB_NET_PREFIX}.1"
+LAB_HOSTS=(master node-0 node-1 node-2)
+declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10" [node-0]="${LAB_NET_PREFIX}.11"
+                        [node-1]="${LAB_NET_PREFIX}.12" [node-2]="${LAB_NET_PREFIX}.13")
+
+# Ports (on 127.0.0.1 and, where hosts need them, on the bridge address).
+: "${LAB_APISERVER_PORT:=6443}"
+: "${LAB_K8S_ETCD_PORT:=22379}"          # etcd of the lab control plane (peer port +1)
+: "${LAB_CHART_REPO_PORT:=8080}"         # nginx, basic auth, Helm HTTP repo
+: "${LAB_MIRROR_PORT:=8081}"             # nginx, signed apt repo + files mirror
+: "${LAB_REGISTRY_PORT:=5000}"           # docker-registry (OCI charts)
+: "${LAB_APT_PROXY_PORT:=3142}"          # apt-cacher-ng for the hosts
+: "${LAB_PATRONI_ETCD_PORT:=12379}"      # etcd of the Patroni cluster (peer port +1)
+: "${LAB_PATRONI_REST_BASE:=18008}"      # Patroni REST API ports 18008..18010
+: "${LAB_PATRONI_PG_BASE:=54321}"        # PostgreSQL ports 54321..54323
+
+die()  { echo "lab: $*" >&2; exit 1; }
+log()  { echo "lab: $*" >&2; }
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root (sudo make lab)"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || die "missing '$1': $2"; }
+
+# Each component writes $LAB_DIR/<component>.env (shell `export K=V` lines) when it is up;
+# tests and other components read them. Component scripts: tests/lab/<component>/{up,down}.sh.
+write_env() { local comp=$1; shift; mkdir -p "$LAB_DIR"; printf 'export %s\n' "$@" > "$LAB_DIR/$comp.env"; }
