@@ -1,0 +1,80 @@
+# baremetal.k8s: every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+CACHE_DIR ?= $(HOME)/.cache/baremetal-k8s
+export PATH := $(CURDIR)/$(VENV)/bin:$(CACHE_DIR)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PYTEST_ARGS ?=
+LAB := tests/lab/lab.sh
+
+.PHONY: help venv collection-link lint sanity unit integration molecule test lab lab-up lab-down lab-status \
+        bench ee-context changelog clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements.txt)
+
+$(VENV)/.installed: requirements.txt
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip==25.3
+	$(VENV)/bin/pip install -q -r requirements.txt
+	@touch $@
+
+collection-link: ## make ./.collections resolve baremetal.k8s to this checkout
+	@mkdir -p .collections/ansible_collections/baremetal
+	@ln -sfn ../../.. .collections/ansible_collections/baremetal/k8s
+
+lint: venv collection-link ## ruff, yamllint, ansible-lint (production profile)
+	ruff check .
+	ruff format --check plugins tests
+	yamllint -s .
+	ansible-lint --offline -q
+
+sanity: venv ## build + install the collection, ansible-doc every module, syntax-check every playbook, EE context
+	tests/sanity/run.sh
+
+unit: venv collection-link ## pytest tests/unit
+	pytest tests/unit $(PYTEST_ARGS)
+
+integration: venv collection-link ## pytest tests/integration (brings up the lab parts each test needs)
+	pytest tests/integration $(PYTEST_ARGS)
+
+molecule: venv collection-link ## molecule test of molecule/default on the lab hosts
+	molecule test -s default
+
+test: venv collection-link ## everything: lint, sanity, unit, integration, molecule (what CI runs)
+	tests/run-all.sh
+
+lab: venv collection-link ## the main job on the embedded default: bring up the lab, run playbooks/site.yml on it
+	$(LAB) up
+	ansible-playbook -i inventories/lab/hosts.yml playbooks/site.yml
+	$(LAB) info
+
+lab-up: venv collection-link ## bring up the lab (or reuse what is up) without running site.yml
+	$(LAB) up
+
+lab-down: ## tear the lab down: nothing left running or mounted (caches are kept)
+	$(LAB) down
+
+lab-status: ## what lab components are up
+	$(LAB) status
+
+bench: venv collection-link ## benchmarks that print numbers (lab converge/no-op, Patroni write downtime)
+	tests/bench/run.sh
+
+ee-context: venv ## ansible-builder create: the execution environment build context in ./context
+	tests/sanity/ee-context.sh
+
+changelog: venv ## lint changelog fragments and render CHANGELOG.md
+	antsibull-changelog lint
+	antsibull-changelog generate
+
+clean: ## remove build outputs (not the venv, not the caches)
+	rm -rf build context .pytest_cache .ruff_cache tests/output

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sanity tier: the collection builds, installs into an empty collections path, every module/filter/role
+# documentation renders with ansible-doc, every playbook passes --syntax-check, and the EE context builds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+echo "sanity: build"
+rm -rf build && mkdir -p build
+ansible-galaxy collection build --output-path build --force >/dev/null
+tarball=$(ls build/baremetal-k8s-*.tar.gz)
+echo "sanity: install $tarball into $tmp"
+# --no-deps: kubernetes.core, ansible.posix and community.general come bundled with the ansible package.
+ansible-galaxy collection install --no-deps -p "$tmp" "$tarball" >/dev/null
+export ANSIBLE_COLLECTIONS_PATH="$tmp"
+export ANSIBLE_CONFIG=/dev/null   # do not pick up the checkout's ./.collections link
+installed="$tmp/ansible_collections/baremetal/k8s"
+[ -f "$installed/MANIFEST.json" ] || { echo "sanity: collection did not install" >&2; exit 1; }
+
+fail=0
+doc() {  # $1 type, $2 name: ansible-doc must render, with no warning about broken docs
+  local out
+  if ! out=$(ansible-doc -t "$1" "baremetal.k8s.$2" 2>&1) || grep -qiE 'error|warning' <<<"$out"; then
+    echo "sanity: ansible-doc -t $1 baremetal.k8s.$2 failed:" >&2; echo "$out" | head -20 >&2; fail=1
+  else
+    echo "sanity: ansible-doc -t $1 baremetal.k8s.$2 ok"
+  fi
+}
+for f in "$installed"/plugins/modules/*.py; do [ -e "$f" ] && doc module "$(basename "$f" .py)"; done
+for f in "$installed"/roles/*/meta/argument_specs.yml; do [ -e "$f" ] && doc role "$(basename "$(dirname "$(dirname "$f")")")"; done
+# Filters: every name a filter plugin exports must have documentation.
+if compgen -G "$installed/plugins/filter/*.py" >/dev/null; then
+  for name in $(ansible-doc -t filter -l baremetal.k8s 2>/dev/null | awk '{print $1}' | sed 's/^baremetal\.k8s\.//'); do
+    doc filter "$name"
+  done
+fi
+
+for pb in "$installed"/playbooks/*.yml; do
+  name=$(basename "$pb" .yml)
+  if ansible-playbook --syntax-check -i inventories/sample/hosts.yml "baremetal.k8s.$name" >/dev/null 2>"$tmp/err"; then
+    echo "sanity: syntax-check baremetal.k8s.$name ok"
+  else
+    echo "sanity: syntax-check baremetal.k8s.$name failed:" >&2; cat "$tmp/err" >&2; fail=1
+  fi
+done
+
+tests/sanity/ee-context.sh || fail=1
+[ "$fail" = 0 ] && echo "sanity: all passed"
+exit "$fail"
