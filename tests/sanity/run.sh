@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
+printf "[defaults]\n" > "$tmp/ansible.cfg"; export ANSIBLE_CONFIG="$tmp/ansible.cfg"  # not the checkout's ./.collections link
+export ANSIBLE_COLLECTIONS_PATH="$tmp"
 echo "sanity: build"
 rm -rf build && mkdir -p build
 ansible-galaxy collection build --output-path build --force >/dev/null
@@ -12,8 +14,6 @@ tarball=$(ls build/baremetal-k8s-*.tar.gz)
 echo "sanity: install $tarball into $tmp"
 # --no-deps: kubernetes.core, ansible.posix and community.general come bundled with the ansible package.
 ansible-galaxy collection install --no-deps -p "$tmp" "$tarball" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$tmp"
-export ANSIBLE_CONFIG=/dev/null   # do not pick up the checkout's ./.collections link
 installed="$tmp/ansible_collections/baremetal/k8s"
 [ -f "$installed/MANIFEST.json" ] || { echo "sanity: collection did not install" >&2; exit 1; }
 
