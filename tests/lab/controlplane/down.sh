@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Stop the lab control plane and remove its runtime state ($LAB_DIR/controlplane, kubeconfigs, PVs,
+# env file). Works on a half-built state; keeps the binary cache.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+need_root
+
+# Our processes: pidfiles first, then anything still running from our binaries or with our state dir.
+pids=()
+for f in "$CP_DIR"/*.pid; do
+  pid=$(cat "$f" 2>/dev/null || true)
+  if ours "$pid"; then pids+=("$pid"); fi
+done
+while read -r pid; do pids+=("$pid"); done < <(
+  pgrep -f "^$K8S_BIN/(kube-apiserver|kube-controller-manager|kube-scheduler|kwok) " || true
+  pgrep -f "^$LAB_ETCD_BIN --name bmk8s-cp --data-dir $CP_DIR/etcd" || true
+  pgrep -f "$CP_HERE/lab_provisioner.py" || true
+)
+# SIGTERM everything, wait up to 10s, then SIGKILL what is left.
+for pid in "${pids[@]}"; do
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+done
+for _ in $(seq 40); do
+  left=0
+  for pid in "${pids[@]}"; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && left=1
+  done
+  [ "$left" = 0 ] && break
+  sleep 0.25
+done
+for pid in "${pids[@]}"; do
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+done
+
+rm -rf "$CP_DIR" "$LAB_DIR/pv" "$ADMIN_CONF" "$LAB_DIR/admin-bridge.conf" "$LAB_DIR/controlplane.env"
+log "controlplane: down"

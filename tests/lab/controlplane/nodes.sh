@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Create the lab's nodes (master, node-0..2) as kwok-managed fake nodes and wait until they are Ready.
+# Nodes that already exist (e.g. a real kubelet on a lab host registered it) are left alone.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+kc() { "$KUBECTL" --kubeconfig "$ADMIN_CONF" "$@"; }
+
+for node in "${LAB_HOSTS[@]}"; do
+  kc get node "$node" >/dev/null 2>&1 && continue
+  role_label=""
+  [ "$node" = master ] && role_label='"node-role.kubernetes.io/control-plane": ""'
+  kc create -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/hostname: $node
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+    ${role_label}
+status:
+  addresses:
+    - {type: InternalIP, address: "${LAB_HOST_IP[$node]}"}
+    - {type: Hostname, address: "$node"}
+  capacity: {cpu: "4", memory: 16Gi, pods: "110", ephemeral-storage: 100Gi}
+  allocatable: {cpu: "4", memory: 16Gi, pods: "110", ephemeral-storage: 100Gi}
+  nodeInfo:
+    architecture: amd64
+    operatingSystem: linux
+    osImage: Debian GNU/Linux 12 (bookworm)
+    kubeletVersion: $LAB_K8S_VERSION
+    kubeProxyVersion: $LAB_K8S_VERSION
+    containerRuntimeVersion: containerd://1.6.20
+YAML
+  log "controlplane: created fake node $node"
+done
+kc wait --for=condition=Ready --timeout=60s "${LAB_HOSTS[@]/#/node/}" >/dev/null
