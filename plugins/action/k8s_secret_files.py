@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of baremetal.k8s.k8s_secret_files.
+
+Finds and reads the secret sources on the controller (decrypting ansible-vault files into a 0600 temp file
+that is removed in a finally block), validates everything, then runs the module on the target with the
+data as one no_log parameter. Results carry key names only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible_collections.baremetal.k8s.plugins.module_utils.secret_args import (
+    AUTH_ARGS,
+    MUTUALLY_EXCLUSIVE,
+    SECRET_ARG_SPEC,
+    action_spec,
+)
+from ansible_collections.baremetal.k8s.plugins.module_utils.secret_files import (
+    SecretInputError,
+    encode_data,
+    scrub,
+)
+from ansible_collections.baremetal.k8s.plugins.module_utils.secret_sources import collect
+
+MODULE = "baremetal.k8s.k8s_secret_files"
+
+
+def _raw_secrets(args):
+    """Values given inline (literals, registry credentials): masked in any message this plugin returns."""
+    values = [v if isinstance(v, (str, bytes)) else str(v) for v in (args.get("literals") or {}).values()
+              if isinstance(v, (str, bytes, int, float))]
+    for registry in args.get("registries") or []:
+        if isinstance(registry, dict):
+            values.extend(v for k, v in registry.items() if k != "server" and isinstance(v, str))
+    return values
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def _resolve(self, path, kind):
+        try:
+            return self._find_needle("files", path)
+        except AnsibleError:
+            raise SecretInputError("secret %s %s not found (relative paths are searched in the role's files/ "
+                                   "and the playbook directory)" % (kind, path)) from None
+
+    def _read(self, path):
+        real = None
+        try:
+            real = self._loader.get_real_file(path, decrypt=True)
+            with open(real, "rb") as handle:
+                return handle.read()
+        except AnsibleError as err:
+            # Vault errors name the file and the vault id, never the content.
+            reason = to_text(getattr(err, "message", err)).splitlines()[0]
+            raise SecretInputError("cannot read %s: %s" % (path, reason)) from None
+        finally:
+            if real is not None:
+                self._loader.cleanup_tmp_file(real)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        raw = dict(self._task.args)
+        masked = _raw_secrets(raw)
+        collected = None
+        try:
+            _, args = self.validate_argument_spec(
+                argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
+            if args["state"] == "present":
+                collected = collect(args, self._resolve, self._read)
+                masked.extend(collected.data.values())
+        except (SecretInputError, AnsibleError) as err:
+            msg = to_text(getattr(err, "message", None) or err)
+            result.update(failed=True, changed=False, msg=scrub(msg, masked))
+            return result
+
+        module_args = dict((k, args[k]) for k in SECRET_ARG_SPEC)
+        module_args.update((k, args[k]) for k in AUTH_ARGS if args.get(k) is not None)
+        if collected is not None:
+            module_args["type"] = collected.type
+            module_args["data"] = encode_data(collected.data)
+
+        module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+        for key in ("msg", "warnings"):
+            if isinstance(module_result.get(key), str):
+                module_result[key] = scrub(module_result[key], masked)
+        result.update(module_result)
+        if collected is not None:
+            result["sources"] = dict((k, collected.origins[k]) for k in sorted(collected.origins))
+        return result
