@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# Shared by the hosts component's scripts: paths, the apt proxy and ssh helpers.
+# shellcheck source=../lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+
+HOSTS_DIR="$LAB_DIR/hosts"                  # one dir per machine: rootfs/, nspawn.pid, console.log
+PROXY_DIR="$LAB_DIR/apt-cacher-ng"          # lab-owned apt-cacher-ng config, pid and logs
+PROXY_CACHE="$CACHE_DIR/apt-cacher-ng"      # downloaded .debs survive `down.sh`
+SSH_KEY="$LAB_DIR/ssh/id_ed25519"
+LAB_APT_PROXY_URL="http://$LAB_BRIDGE_IP:$LAB_APT_PROXY_PORT"
+
+# Packages on top of debootstrap's minbase; the rootfs tarball is keyed by this list.
+ROOTFS_PACKAGES=(systemd systemd-sysv dbus openssh-server python3 python3-apt iproute2 iputils-ping apt
+                 ca-certificates gnupg sudo curl kmod procps iptables)
+# Capabilities beyond nspawn's default set that containerd/kubelet-style roles need
+# (CAP_SYS_MODULE and CAP_SYS_TIME stay out: modules are built in, the clock is the host's).
+: "${LAB_NSPAWN_CAPS:=CAP_IPC_LOCK,CAP_BPF,CAP_PERFMON,CAP_SYSLOG,CAP_NET_ADMIN,CAP_SYS_RESOURCE}"
+: "${LAB_NSPAWN_SYSCALLS:=@keyring bpf perf_event_open}"
+
+rootfs_hash() { printf '%s\n' "$LAB_DEBIAN_SUITE" "${ROOTFS_PACKAGES[@]}" | sha256sum | cut -c1-12; }
+rootfs_tarball() { echo "$CACHE_DIR/rootfs-$LAB_DEBIAN_SUITE-$(rootfs_hash).tar"; }
+
+# The Debian mirror this machine's own apt uses (first http URI of the main archive).
+host_debian_mirror() {
+  local uri
+  uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
+        grep -Eo 'https?://[^ ]+/debian/?( |$)' | grep -v -- '-security' | head -n1 | tr -d ' ')
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+lab_ssh() {
+  local host=$1; shift
+  ssh -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o LogLevel=ERROR -o ConnectTimeout=3 "root@${LAB_HOST_IP[$host]}" "$@"
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The lab's four hosts: Debian machines booted with systemd-nspawn on the lab bridge, reachable by
+# ssh with the lab key, apt through the lab's apt-cacher-ng. Idempotent: reuses what is running.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=common.sh
+source "$HERE/common.sh"
+# shellcheck source=apt_proxy.sh
+source "$HERE/apt_proxy.sh"
+# shellcheck source=rootfs.sh
+source "$HERE/rootfs.sh"
+: "${LAB_BOOT_TIMEOUT:=180}"   # seconds per host until ssh works and systemd is up
+
+check_prereqs() {
+  need_root
+  need_cmd systemd-nspawn "apt-get install -y systemd-container"
+  need_cmd debootstrap "apt-get install -y debootstrap"
+  need_cmd apt-cacher-ng "apt-get install -y apt-cacher-ng"
+  need_cmd ssh "apt-get install -y openssh-client"
+  need_cmd ip "apt-get install -y iproute2"
+  need_cmd curl "apt-get install -y curl"
+  local need_mb=3000 avail_mb dir
+  [ -f "$(rootfs_tarball)" ] && need_mb=2000
+  for dir in "$LAB_DIR" "$CACHE_DIR"; do
+    mkdir -p "$dir"
+    avail_mb=$(df -Pm "$dir" | awk 'NR==2 {print $4}')
+    [ "$avail_mb" -ge "$need_mb" ] ||
+      die "only ${avail_mb} MB free under $dir, the hosts need ~${need_mb} MB: free space or set BMK8S_LAB_DIR/BMK8S_CACHE_DIR"
+  done
+}
+
+ensure_ssh_key() {
+  [ -f "$SSH_KEY" ] && return 0
+  install -d -m 0700 "$(dirname "$SSH_KEY")"
+  ssh-keygen -q -t ed25519 -N '' -C bmk8s-lab -f "$SSH_KEY"
+  chmod 0600 "$SSH_KEY"
+}
+
+# A private bridge with the lab's /24; nothing forwards or NATs off it (hosts reach the bridge only).
+bridge_up() {
+  ip link show "$LAB_BRIDGE" >/dev/null 2>&1 || ip link add "$LAB_BRIDGE" type bridge
+  ip addr replace "$LAB_BRIDGE_IP/24" dev "$LAB_BRIDGE"
+  ip link set "$LAB_BRIDGE" up
+  sysctl -qw "net.ipv4.conf.$LAB_BRIDGE.forwarding=0"
+}
+
+boot_host() {
+  local name=$1 dir="$HOSTS_DIR/$1"
+  pid_alive "$dir/nspawn.pid" && return 0
+  log "booting $name (${LAB_HOST_IP[$name]})"
+  # --register=no/--keep-unit: no host systemd here. On SIGTERM nspawn shuts the guest down cleanly.
+  # shellcheck disable=SC2086
+  setsid systemd-nspawn --register=no --keep-unit --quiet -D "$dir/rootfs" -M "$name" --boot \
+    --network-bridge="$LAB_BRIDGE" --resolv-conf=off --timezone=off --link-journal=no \
+    --console=read-only --capability="$LAB_NSPAWN_CAPS" --system-call-filter="$LAB_NSPAWN_SYSCALLS" \
+    ${LAB_NSPAWN_EXTRA_ARGS:-} >"$dir/console.log" 2>&1 </dev/null &
+  echo $! > "$dir/nspawn.pid"
+}
+
+wait_host() {
+  local name=$1 state="" deadline=$((SECONDS + LAB_BOOT_TIMEOUT))
+  while [ $SECONDS -lt "$deadline" ]; do
+    pid_alive "$HOSTS_DIR/$name/nspawn.pid" || die "$name exited while booting: see $HOSTS_DIR/$name/console.log"
+    state=$(lab_ssh "$name" systemctl is-system-running 2>/dev/null) || true
+    case "$state" in running|degraded) return 0 ;; esac
+    sleep 1
+  done
+  die "$name not up after ${LAB_BOOT_TIMEOUT}s (state '${state}'): see $HOSTS_DIR/$name/console.log"
+}
+
+check_prereqs
+ensure_ssh_key
+bridge_up
+proxy_up
+rootfs_build_tarball
+for h in "${LAB_HOSTS[@]}"; do rootfs_prepare_host "$h"; boot_host "$h"; done
+for h in "${LAB_HOSTS[@]}"; do wait_host "$h"; done
+
+env_lines=("LAB_INVENTORY=$REPO_ROOT/inventories/lab/hosts.yml" "LAB_SSH_KEY=$SSH_KEY"
+           "LAB_HOSTS='${LAB_HOSTS[*]}'" "LAB_BRIDGE=$LAB_BRIDGE" "LAB_BRIDGE_IP=$LAB_BRIDGE_IP"
+           "LAB_APT_PROXY_URL=$LAB_APT_PROXY_URL")
+for h in "${LAB_HOSTS[@]}"; do
+  var="LAB_HOST_IP_$(echo "$h" | tr 'a-z-' 'A-Z_')"
+  env_lines+=("$var=${LAB_HOST_IP[$h]}")
+done
+write_env hosts "${env_lines[@]}"
+log "hosts up: ${LAB_HOSTS[*]} (inventory inventories/lab/hosts.yml, env $LAB_DIR/hosts.env)"
