@@ -1,0 +1,312 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) baremetal.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: patroni_config
+short_description: Change Patroni's dynamic configuration and restart only the members that need it
+version_added: "0.1.0"
+description:
+  - Reads the dynamic configuration with C(GET /config), merges O(config) into it with Patroni's own PATCH
+    semantics (nested dicts merge, V(null) deletes a key, other values replace) and compares values the way
+    Patroni does (their string forms, so V(15) equals V("15") but V(true) differs from V("true")).
+  - Sends a C(PATCH /config) holding only the changed keys, and nothing at all when nothing changes, so
+    RV(ignore:changed) is exact. A lost compare-and-set race (HTTP 409) is retried.
+  - Refuses a result that breaks Patroni's timing rule C(loop_wait + 2 * retry_timeout <= ttl) before
+    sending anything.
+  - Then restarts, one at a time, the members reporting C(pending_restart) once the change has been picked
+    up (one HA loop), in a safe order, waiting for each to run again. Replicas go first, except when one of
+    C(max_connections), C(max_prepared_transactions), C(max_locks_per_transaction), C(max_wal_senders),
+    C(max_worker_processes) decreases, where the primary must go first.
+  - Uses only the Python standard library, so it runs on the controller against O(api_url) or inside a
+    Patroni pod (for example through the C(kubernetes.core.kubectl) connection).
+author:
+  - baremetal.k8s contributors
+options:
+  api_url:
+    description:
+      - Base URL of one member's REST API. The other members are reached at the C(api_url) that
+        C(GET /cluster) lists for them, so those must be reachable from where the module runs.
+    type: str
+    default: http://127.0.0.1:8008
+  username:
+    description:
+      - User for HTTP basic auth (Patroni's C(restapi.authentication)); needed for PATCH, PUT and restarts.
+      - Defaults to the E(PATRONI_RESTAPI_USERNAME) environment variable, which Patroni pods usually set.
+    type: str
+  password:
+    description:
+      - Password for HTTP basic auth. Defaults to E(PATRONI_RESTAPI_PASSWORD).
+    type: str
+  ca_path:
+    description: CA bundle that signed the REST API certificate (HTTPS).
+    type: path
+  client_cert:
+    description: Client certificate (PEM) when the REST API has C(verify_client) set.
+    type: path
+  client_key:
+    description: Key of O(client_cert) when it is not inside the certificate file.
+    type: path
+  validate_certs:
+    description: Verify the REST API certificate and host name.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for one REST call (restarts and switchovers use O(restart_timeout)).
+    type: int
+    default: 10
+  config:
+    description:
+      - The wanted dynamic configuration (same shape as C(patronictl show-config)).
+      - With O(state=present) it is merged into the current one; V(null) deletes a key.
+      - With O(state=replaced) it becomes the whole document.
+      - Quote PostgreSQL switches such as V('on'), because YAML turns a bare V(on) into a boolean, which
+        Patroni would store as V(True).
+    type: dict
+    default: {}
+  state:
+    description:
+      - V(present) merges O(config) into the current configuration (PATCH).
+      - V(replaced) replaces the whole document with O(config) (PUT); keys not in O(config) are dropped.
+    type: str
+    choices: [present, replaced]
+    default: present
+  restart:
+    description:
+      - V(pending) restarts the members reporting C(pending_restart) after the change (and any left pending
+        before), V(never) restarts nothing, V(always) restarts every member.
+    type: str
+    choices: [never, pending, always]
+    default: pending
+  primary_restart_method:
+    description:
+      - V(restart) restarts the primary in place (a short write outage).
+      - V(switchover) first switches over to an already restarted replica; the old primary restarts as a
+        replica while it is demoted. When the primary must go first (a decrease of a shared-memory parameter)
+        it is restarted in place, with a warning.
+    type: str
+    choices: [restart, switchover]
+    default: restart
+  restart_timeout:
+    description: Seconds to wait for one member's restart (or the switchover) and for it to run again.
+    type: int
+    default: 300
+  pending_timeout:
+    description:
+      - Seconds to wait, after the first HA loop, for every member to report C(pending_restart) when a
+        restart-only parameter changed.
+    type: int
+    default: 60
+notes:
+  - Check mode sends only GET requests; it reports the changes and the members that would restart (those
+    pending now plus, when a restart-only parameter changes, all of them).
+  - Diff mode shows only the changed keys, before and after.
+  - Roles in restart requests follow the server's Patroni major version (C(master) on 3.x, C(primary) on 4.x).
+  - HTTP errors fail the task with the member, the request and the status; a degraded cluster (a member
+    unreachable or not running) makes it refuse to restart anything.
+seealso:
+  - module: baremetal.k8s.patroni_info
+  - name: Patroni dynamic configuration
+    description: Patroni's documentation of the dynamic configuration settings.
+    link: https://patroni.readthedocs.io/en/latest/dynamic_configuration.html
+"""
+
+EXAMPLES = r"""
+- name: Tune PostgreSQL and restart only what needs it (from the controller)
+  baremetal.k8s.patroni_config:
+    api_url: http://10.0.0.11:8008
+    username: patroni
+    password: "{{ vault_patroni_rest_password }}"
+    config:
+      loop_wait: 10
+      postgresql:
+        parameters:
+          max_connections: 200
+          shared_buffers: 1280MB
+          wal_keep_segments: null      # delete the key
+        use_pg_rewind: true
+
+- name: Same change inside a Patroni pod (credentials from the pod's PATRONI_RESTAPI_* variables)
+  baremetal.k8s.patroni_config:
+    api_url: http://localhost:8008
+    config:
+      postgresql:
+        parameters:
+          work_mem: 256MB
+  vars:
+    ansible_connection: kubernetes.core.kubectl
+    ansible_kubectl_namespace: devstats-prod
+    ansible_kubectl_pod: devstats-postgres-0
+    ansible_python_interpreter: /usr/bin/python3
+
+- name: Change the configuration now, restart later
+  baremetal.k8s.patroni_config:
+    config: {postgresql: {parameters: {shared_buffers: 2GB}}}
+    restart: never
+
+- name: Switch the primary over instead of restarting it in place
+  baremetal.k8s.patroni_config:
+    config: {postgresql: {parameters: {max_wal_senders: 20}}}
+    primary_restart_method: switchover
+"""
+
+RETURN = r"""
+changes:
+  description: The PATCH body sent (or, in check mode, that would be sent); with O(state=replaced), the keys that differ.
+  returned: always
+  type: dict
+  sample: {postgresql: {parameters: {shared_buffers: 64MB}}}
+config:
+  description: The dynamic configuration after the change (the expected one in check mode).
+  returned: always
+  type: dict
+restarted:
+  description: Members restarted, in order (in check mode, the members that would be restarted).
+  returned: always
+  type: list
+  elements: str
+  sample: [pg2, pg3, pg1]
+restart_order:
+  description: V(replicas_first) or V(primary_first), with the reason.
+  returned: always
+  type: dict
+  sample: {order: replicas_first, reason: increase of max_connections}
+switchover:
+  description: The switchover done before restarting the old primary.
+  returned: when O(primary_restart_method=switchover) switched over
+  type: dict
+  sample: {from: pg1, to: pg2}
+pending_restart:
+  description: Whether each member reports C(pending_restart) at the end.
+  returned: always
+  type: dict
+  sample: {pg1: false, pg2: false, pg3: false}
+members:
+  description: Name, role and state of each member at the end.
+  returned: always
+  type: list
+  elements: dict
+patroni_version:
+  description: Patroni version of the member at O(api_url).
+  returned: always
+  type: str
+  sample: 3.0.2
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
+    CONNECTION_REQUIRED_BY, PatroniClient, PatroniError, connection_argument_spec, http_error, patroni_version)
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import (
+    diff_of, loop_wait_of, minimal_patch, needs_restart, order_members, patroni_merge, restart_order, strip_nulls,
+    timing_error)
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
+
+CONFLICT_RETRIES = 5
+
+
+def argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        config=dict(type='dict', default={}),
+        state=dict(type='str', default='present', choices=['present', 'replaced']),
+        restart=dict(type='str', default='pending', choices=['never', 'pending', 'always']),
+        primary_restart_method=dict(type='str', default='restart', choices=['restart', 'switchover']),
+        restart_timeout=dict(type='int', default=300),
+        pending_timeout=dict(type='int', default=60),
+    )
+    return spec
+
+
+def plan(current, params):
+    """(desired, patch) for the current config and the module's options."""
+    if params['state'] == 'replaced':
+        desired = strip_nulls(params['config'])
+    else:
+        desired = patroni_merge(current, params['config'])[0]
+    return desired, minimal_patch(current, desired)
+
+
+def apply_config(module, client, result):
+    """GET, compute, validate, PATCH/PUT (retrying 409). Returns (before, after, patch)."""
+    for _attempt in range(CONFLICT_RETRIES):
+        current = client.call('GET', '/config', who=client.api_url)
+        desired, patch = plan(current, module.params)
+        problem = timing_error(desired)
+        if problem and patch:
+            module.fail_json(msg='refusing the change: ' + problem, changes=patch, **result)
+        elif problem:
+            module.warn('the current dynamic configuration breaks the timing rule: ' + problem)
+        if not patch or module.check_mode:
+            return current, desired, patch
+        if module.params['state'] == 'replaced':
+            status, answer = client.request('PUT', '/config', desired)
+        else:
+            status, answer = client.request('PATCH', '/config', patch)
+        if status == 409:
+            time.sleep(0.5)
+            continue
+        if status != 200:
+            method = 'PUT' if module.params['state'] == 'replaced' else 'PATCH'
+            raise http_error(method, '/config', client.api_url, status, answer)
+        return current, answer if isinstance(answer, dict) else desired, patch
+    raise PatroniError('PATCH /config on %s: still conflicting after %d attempts' % (client.api_url,
+                                                                                     CONFLICT_RETRIES))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_by=CONNECTION_REQUIRED_BY,
+                           required_if=[('state', 'replaced', ['config'])])
+    params = module.params
+    if params['state'] == 'replaced' and not params['config']:
+        module.fail_json(msg='state=replaced needs a non-empty config')
+    result = dict(changed=False, changes={}, restarted=[], pending_restart={}, members=[])
+    try:
+        client = PatroniClient(params)
+        version = patroni_version(client.call('GET', '/patroni', ok=(200, 503)))
+        result['patroni_version'] = version
+        before, after, patch = apply_config(module, client, result)
+        result.update(changes=patch, config=after, changed=bool(patch))
+        if patch and module._diff:
+            result['diff'] = diff_of(before, after, patch)
+        order, reason = restart_order(before, after)
+        result['restart_order'] = dict(order=order, reason=reason)
+        restarter = RollingRestart(client, version, params['restart_timeout'], module.warn)
+        restart_params = needs_restart(before, after)
+        if params['restart'] == 'never' or module.check_mode or not patch or 'postgresql' not in patch:
+            members = restarter.members()
+        else:
+            settle = loop_wait_of(before, after) + 2
+            members = restarter.wait_picked_up(bool(restart_params), settle, params['pending_timeout'])
+        if params['restart'] != 'never' and module.check_mode:
+            would = [m for m in members if params['restart'] == 'always' or m['pending_restart'] or restart_params]
+            result['restarted'] = [m['name'] for m in order_members(would, order)]
+            result['changed'] = result['changed'] or bool(would)
+        elif params['restart'] != 'never':
+            try:
+                restarter.run(members, params['restart'], order, params['primary_restart_method'])
+            finally:
+                result['restarted'] = list(restarter.restarted)
+                if restarter.switchover:
+                    result['switchover'] = restarter.switchover
+                result['changed'] = result['changed'] or bool(restarter.restarted)
+            if restarter.restarted:
+                members = restarter.members()
+        result['pending_restart'] = dict((m['name'], m['pending_restart']) for m in members)
+        result['members'] = [dict((k, m.get(k)) for k in ('name', 'role', 'state', 'lag', 'reachable'))
+                             for m in members]
+    except PatroniError as exc:
+        module.fail_json(msg=str(exc), status=exc.status, **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
