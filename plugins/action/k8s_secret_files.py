@@ -32,8 +32,11 @@ MODULE = "baremetal.k8s.k8s_secret_files"
 
 def _raw_secrets(args):
     """Values given inline (literals, registry credentials): masked in any message this plugin returns."""
-    values = [v if isinstance(v, (str, bytes)) else str(v) for v in (args.get("literals") or {}).values()
-              if isinstance(v, (str, bytes, int, float))]
+    values = [
+        v if isinstance(v, (str, bytes)) else str(v)
+        for v in (args.get("literals") or {}).values()
+        if isinstance(v, (str, bytes, int, float))
+    ]
     for registry in args.get("registries") or []:
         if isinstance(registry, dict):
             values.extend(v for k, v in registry.items() if k != "server" and isinstance(v, str))
@@ -47,8 +50,10 @@ class ActionModule(ActionBase):
         try:
             return self._find_needle("files", path)
         except AnsibleError:
-            raise SecretInputError("secret %s %s not found (relative paths are searched in the role's files/ "
-                                   "and the playbook directory)" % (kind, path)) from None
+            raise SecretInputError(
+                "secret %s %s not found (relative paths are searched in the role's files/ "
+                "and the playbook directory)" % (kind, path)
+            ) from None
 
     def _read(self, path):
         real = None
@@ -71,8 +76,7 @@ class ActionModule(ActionBase):
         masked = _raw_secrets(raw)
         collected = None
         try:
-            _, args = self.validate_argument_spec(
-                argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
+            _, args = self.validate_argument_spec(argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
             if args["state"] == "present":
                 collected = collect(args, self._resolve, self._read)
                 masked.extend(collected.data.values())

@@ -90,8 +90,9 @@ def example_target(example_name):
 def select_files(names, pattern="*.secret", exclude=("*" + EXAMPLE_SUFFIX,)):
     """Names matching the glob `pattern`, minus those matching any `exclude` glob, sorted."""
     exclude = list(exclude or [])
-    return sorted(n for n in names
-                  if fnmatch.fnmatchcase(n, pattern) and not any(fnmatch.fnmatchcase(n, e) for e in exclude))
+    return sorted(
+        n for n in names if fnmatch.fnmatchcase(n, pattern) and not any(fnmatch.fnmatchcase(n, e) for e in exclude)
+    )
 
 
 def is_example_value(value, example):

@@ -76,13 +76,16 @@ def plan(live, *, name, namespace, state, secret_type, data, labels, annotations
     live_labels = live_meta.get("labels") or {}
     live_annotations = live_meta.get("annotations") or {}
     live_data = decode_data((live or {}).get("data"))
-    live_type = ((live.get("type") or "Opaque") if live else None)
+    live_type = (live.get("type") or "Opaque") if live else None
 
     if state == "absent":
         if live is None:
             return Plan("none", diff={"before": "", "after": ""})
-        return Plan("delete", removed=sorted(live_data),
-                    diff=_diff((live_type, live_labels, live_annotations, live_data), None, [], shown))
+        return Plan(
+            "delete",
+            removed=sorted(live_data),
+            diff=_diff((live_type, live_labels, live_annotations, live_data), None, [], shown),
+        )
 
     want_labels = _merged(live_labels, labels) if live else labels
     want_annotations = _merged(live_annotations, annotations) if live else annotations
@@ -95,8 +98,12 @@ def plan(live, *, name, namespace, state, secret_type, data, labels, annotations
             "type": secret_type,
             "data": encode_data(data),
         }
-        return Plan("create", body, added=sorted(data),
-                    diff=_diff(None, (secret_type, want_labels, want_annotations, data), [], shown))
+        return Plan(
+            "create",
+            body,
+            added=sorted(data),
+            diff=_diff(None, (secret_type, want_labels, want_annotations, data), [], shown),
+        )
 
     added, changed, removed = compare_data(live_data, data, prune=prune)
     metadata = ["label %s" % k for k in sorted(labels) if live_labels.get(k) != labels[k]]
@@ -124,6 +131,10 @@ def plan(live, *, name, namespace, state, secret_type, data, labels, annotations
     if action == "recreate":
         for field in ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"):
             body["metadata"].pop(field, None)
-    diff = _diff((live_type, live_labels, live_annotations, live_data),
-                 (secret_type, want_labels, want_annotations, new_data), changed, shown)
-    return Plan(action, body, added, changed, removed, metadata, diff)
+    diff = _diff(
+        (live_type, live_labels, live_annotations, live_data),
+        (secret_type, want_labels, want_annotations, new_data),
+        changed,
+        shown,
+    )
+    return Plan(action, body, added=added, changed=changed, removed=removed, metadata=metadata, diff=diff)

@@ -121,7 +121,9 @@ def collect(args, resolve, read):
                 key = key_for_path(target, naming)
                 required.append(key)
                 example_hint[key] = "copy %s to %s and put the real value in it" % (
-                    os.path.join(directory, name), os.path.join(directory, target))
+                    os.path.join(directory, name),
+                    os.path.join(directory, target),
+                )
 
     for index, raw in enumerate(args.get("files") or []):
         entry = _file_entry(raw, index)
@@ -130,8 +132,9 @@ def collect(args, resolve, read):
             raise SecretInputError("secret file %s is not a regular file" % entry["path"])
         example = path + ".example" if os.path.isfile(path + ".example") else None
         mode = _strip_mode(entry.get("strip_newline"), strip_default)
-        items.append(_Item(entry.get("key") or key_for_path(path, naming), path, example=example,
-                           strip=should_strip(path, mode)))
+        items.append(
+            _Item(entry.get("key") or key_for_path(path, naming), path, example=example, strip=should_strip(path, mode))
+        )
 
     for key, value in sorted((args.get("literals") or {}).items()):
         items.append(_Item(key, "literals", value=_literal_bytes(key, value)))
@@ -141,8 +144,9 @@ def collect(args, resolve, read):
         if secret_type not in (None, DOCKERCONFIGJSON_TYPE):
             raise SecretInputError("registries make a %s Secret, not %s" % (DOCKERCONFIGJSON_TYPE, secret_type))
         secret_type = DOCKERCONFIGJSON_TYPE
-        items.append(_Item(DOCKERCONFIGJSON_KEY, "registries",
-                           value=dockerconfigjson(args["registries"]).encode("utf-8")))
+        items.append(
+            _Item(DOCKERCONFIGJSON_KEY, "registries", value=dockerconfigjson(args["registries"]).encode("utf-8"))
+        )
 
     # Key names first: nothing is read when a name is wrong.
     problems = [err for err in (key_error(i.key) for i in items) if err]
@@ -154,8 +158,9 @@ def collect(args, resolve, read):
     missing = missing_required(list(dict.fromkeys(required)), seen)
     if missing:
         hints = [example_hint[k] for k in missing if k in example_hint]
-        problems.append("missing required key(s): %s%s" % (
-            ", ".join(missing), ("; " + "; ".join(hints)) if hints else ""))
+        problems.append(
+            "missing required key(s): %s%s" % (", ".join(missing), ("; " + "; ".join(hints)) if hints else "")
+        )
     if not items and not problems:
         problems.append("no secret source: give directory, files, literals or registries")
     if problems:
@@ -169,8 +174,10 @@ def collect(args, resolve, read):
             if item.example and value is not None and not args.get("allow_example_values"):
                 example = _read(read, item.example, problems)
                 if is_example_value(value, example):
-                    problems.append("%s still holds the example value of %s; put the real value in it" % (
-                        item.origin, os.path.basename(item.example)))
+                    problems.append(
+                        "%s still holds the example value of %s; put the real value in it"
+                        % (item.origin, os.path.basename(item.example))
+                    )
     if problems:
         raise SecretInputError("; ".join(problems))
 
@@ -179,5 +186,6 @@ def collect(args, resolve, read):
         if empty:
             raise SecretInputError("empty value for key(s): %s (set allow_empty: true to allow it)" % ", ".join(empty))
 
-    return CollectedSecret(dict((i.key, i.value) for i in items), secret_type or "Opaque",
-                           dict((i.key, i.origin) for i in items))
+    return CollectedSecret(
+        dict((i.key, i.value) for i in items), secret_type or "Opaque", dict((i.key, i.origin) for i in items)
+    )

@@ -314,8 +314,12 @@ def _decode(module, data):
 
 def _identity(obj, name, namespace, secret_type):
     meta = (obj or {}).get("metadata") or {}
-    return {"name": name, "namespace": namespace, "type": (obj or {}).get("type") or secret_type,
-            "resource_version": meta.get("resourceVersion")}
+    return {
+        "name": name,
+        "namespace": namespace,
+        "type": (obj or {}).get("type") or secret_type,
+        "resource_version": meta.get("resourceVersion"),
+    }
 
 
 def run(module, api):
@@ -329,11 +333,23 @@ def run(module, api):
     secret_type = p["type"] or "Opaque"
 
     live = api.read(p["name"], p["namespace"])
-    todo = plan(live, name=p["name"], namespace=p["namespace"], state=p["state"], secret_type=secret_type,
-                data=desired, labels=p["labels"], annotations=p["annotations"], prune=p["prune"], force=p["force"])
+    todo = plan(
+        live,
+        name=p["name"],
+        namespace=p["namespace"],
+        state=p["state"],
+        secret_type=secret_type,
+        data=desired,
+        labels=p["labels"],
+        annotations=p["annotations"],
+        prune=p["prune"],
+        force=p["force"],
+    )
     if todo.action == "type_conflict":
-        module.fail_json(msg="Secret %s/%s has type %s; its type cannot change to %s (set force: true to delete and "
-                         "recreate it)" % (p["namespace"], p["name"], live.get("type"), secret_type))
+        module.fail_json(
+            msg="Secret %s/%s has type %s; its type cannot change to %s (set force: true to delete and "
+            "recreate it)" % (p["namespace"], p["name"], live.get("type"), secret_type)
+        )
 
     result = dict(
         changed=todo.is_change,
@@ -376,11 +392,17 @@ def main():
     except SecretInputError as err:
         module.fail_json(msg=scrub(str(err), values), exception=None)
     except ApiException as err:
-        module.fail_json(msg="Kubernetes API error on Secret %s/%s: %s" % (
-            module.params["namespace"], module.params["name"], scrub(_api_message(err), values)), exception=None)
+        module.fail_json(
+            msg="Kubernetes API error on Secret %s/%s: %s"
+            % (module.params["namespace"], module.params["name"], scrub(_api_message(err), values)),
+            exception=None,
+        )
     except Exception as err:  # connection and configuration errors: message only, scrubbed
-        module.fail_json(msg="cannot manage Secret %s/%s: %s" % (
-            module.params["namespace"], module.params["name"], scrub(str(err), values)), exception=None)
+        module.fail_json(
+            msg="cannot manage Secret %s/%s: %s"
+            % (module.params["namespace"], module.params["name"], scrub(str(err), values)),
+            exception=None,
+        )
 
 
 if __name__ == "__main__":
