@@ -1,0 +1,225 @@
+"""The fixture charts in tests/charts render, lint, and reject wrong values the way the vendor charts do.
+
+Each chart has ci/valid-values.yaml (must lint and render the expected kinds) and tests/invalid-*.yaml
+files whose first line is `# expect: TEXT`: `helm template` must fail and its error must contain TEXT.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+CHARTS_DIR = Path(__file__).resolve().parents[1] / "charts"
+
+# chart directory -> (release name, namespace, kinds the valid values must render)
+CHARTS = {
+    "cert-manager": ("cert-manager", "cert-manager", {
+        "CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "ClusterRole",
+        "ClusterRoleBinding", "Role", "RoleBinding", "Job"}),
+    "metallb": ("metallb", "metallb-system", {
+        "CustomResourceDefinition", "Deployment", "DaemonSet", "ServiceAccount", "ClusterRole",
+        "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Secret"}),
+    "tigera-operator": ("calico", "tigera-operator", {
+        "CustomResourceDefinition", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+        "Installation", "APIServer"}),
+    "openebs": ("openebs", "openebs", {
+        "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"}),
+    "nfs-server-provisioner": ("nfs-server-provisioner", "default", {
+        "StatefulSet", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"}),
+    "ingress-nginx": ("nginx-ingress-test", "devstats-test", {
+        "Deployment", "Service", "ConfigMap", "IngressClass", "ServiceAccount", "ClusterRole",
+        "ClusterRoleBinding", "Role", "RoleBinding", "Job"}),
+    "exadeploy": ("exadeploy", "exadeploy", {
+        "Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding"}),
+    "cvat": ("cvat", "cvat", {
+        "Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Job", "Ingress",
+        "ServiceAccount"}),
+    "codescoring": ("codescoring", "codescoring", {
+        "Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Ingress", "ConfigMap"}),
+    "devstats": ("devstats-test", "devstats-test", {
+        "Secret", "PersistentVolumeClaim", "StatefulSet", "Service", "Endpoints", "ServiceAccount", "Role",
+        "RoleBinding", "Pod", "CronJob", "Deployment", "Ingress"}),
+}
+
+
+def find_helm():
+    candidates = [os.environ.get("LAB_HELM"), shutil.which("helm"),
+                  str(Path.home() / ".cache" / "baremetal-k8s" / "bin" / "helm")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+HELM = find_helm()
+pytestmark = pytest.mark.skipif(
+    HELM is None, reason="no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
+                         "install it with tests/lab/helm/install.sh")
+
+
+@pytest.fixture(scope="module")
+def helm_env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("helm-home")
+    env = dict(os.environ)
+    for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+        env[var] = str(home / var.lower())
+    return env
+
+
+def helm(env, *args):
+    return subprocess.run([HELM, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def render(env, chart, values=None, extra=()):
+    release, namespace, _ = CHARTS[chart]
+    args = ["template", release, str(CHARTS_DIR / chart), "--namespace", namespace, "--include-crds"]
+    if values:
+        args += ["--values", str(values)]
+    return helm(env, *args, *extra)
+
+
+def documents(stdout):
+    return [doc for doc in yaml.safe_load_all(stdout) if doc]
+
+
+def render_valid(env, chart, extra=()):
+    result = render(env, chart, CHARTS_DIR / chart / "ci" / "valid-values.yaml", extra)
+    assert result.returncode == 0, result.stderr
+    return documents(result.stdout)
+
+
+def by_kind(docs, kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def invalid_cases():
+    for chart in sorted(CHARTS):
+        for path in sorted((CHARTS_DIR / chart / "tests").glob("invalid-*.yaml")):
+            yield pytest.param(chart, path, id=f"{chart}/{path.stem}")
+
+
+def test_every_chart_directory_is_covered():
+    on_disk = {p.parent.name for p in CHARTS_DIR.glob("*/Chart.yaml")}
+    assert on_disk == set(CHARTS)
+
+
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_chart_layout(chart):
+    root = CHARTS_DIR / chart
+    meta = yaml.safe_load((root / "Chart.yaml").read_text())
+    assert meta["apiVersion"] == "v2"
+    assert (root / "values.schema.json").is_file()
+    assert (root / "ci" / "valid-values.yaml").is_file()
+    assert list((root / "tests").glob("invalid-*.yaml")), "at least one invalid values file"
+    assert not list((root / "ci").glob("invalid-*")), "helm lint would read invalid files in ci/"
+    readme = (CHARTS_DIR / "README.md").read_text()
+    assert f"`{chart}`" in readme and str(meta["version"]) in readme, "README table lists the pinned version"
+
+
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_lint(chart, helm_env):
+    result = helm(helm_env, "lint", "--strict", str(CHARTS_DIR / chart),
+                  "--values", str(CHARTS_DIR / chart / "ci" / "valid-values.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_valid_values_render_expected_kinds(chart, helm_env):
+    docs = render_valid(helm_env, chart)
+    kinds = {d["kind"] for d in docs}
+    missing = CHARTS[chart][2] - kinds
+    assert not missing, f"{chart} did not render {sorted(missing)}"
+
+
+@pytest.mark.parametrize("chart,path", list(invalid_cases()))
+def test_invalid_values_fail_naming_the_key(chart, path, helm_env):
+    first = path.read_text().splitlines()[0]
+    match = re.match(r"#\s*expect:\s*(.+)$", first)
+    assert match, f"{path} must start with '# expect: TEXT'"
+    result = render(helm_env, chart, path)
+    assert result.returncode != 0, f"{path.name} rendered but should fail"
+    assert match.group(1).strip() in result.stderr, result.stderr
+
+
+def test_openebs_hostpath_class(helm_env):
+    classes = by_kind(render_valid(helm_env, "openebs"), "StorageClass")
+    hostpath = classes["openebs-hostpath"]
+    assert hostpath["provisioner"] == "openebs.io/local"
+    assert hostpath["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert "/var/openebs/local" in hostpath["metadata"]["annotations"]["cas.openebs.io/config"]
+    not_default = render_valid(helm_env, "openebs", ("--set", "localpv-provisioner.hostpathClass.isDefaultClass=false"))
+    annotations = by_kind(not_default, "StorageClass")["openebs-hostpath"]["metadata"]["annotations"]
+    assert "storageclass.kubernetes.io/is-default-class" not in annotations
+
+
+def test_openebs_engines_on_by_default(helm_env):
+    result = render(helm_env, "openebs")
+    assert result.returncode == 0, result.stderr
+    assert len(by_kind(documents(result.stdout), "DaemonSet")) == 5
+
+
+def test_nfs_provisioner_class(helm_env):
+    docs = render_valid(helm_env, "nfs-server-provisioner")
+    cls = by_kind(docs, "StorageClass")["nfs-openebs-localstorage"]
+    assert cls["provisioner"] == "cluster.local/nfs-server-provisioner"
+    claim = by_kind(docs, "StatefulSet")["nfs-server-provisioner"]["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["storageClassName"] == "openebs-hostpath"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "8Gi"
+
+
+def test_ingress_nginx_class_and_scope(helm_env):
+    docs = render_valid(helm_env, "ingress-nginx")
+    assert by_kind(docs, "IngressClass")["nginx-test"]["spec"]["controller"] == "k8s.io/ingress-nginx-test"
+    args = by_kind(docs, "Deployment")["nginx-ingress-test-ingress-nginx-controller"][
+        "spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--watch-namespace=devstats-test" in args
+    assert "--ingress-class=nginx-test" in args
+    assert "--election-id=ingress-nginx-test-leader" in args
+    hooks = [d for d in docs if d["kind"] == "Job"]
+    assert all("helm.sh/hook" in d["metadata"]["annotations"] for d in hooks)
+
+
+def test_cert_manager_crds_follow_crds_enabled(helm_env):
+    docs = render_valid(helm_env, "cert-manager")
+    crds = by_kind(docs, "CustomResourceDefinition")
+    assert {"issuers.cert-manager.io", "clusterissuers.cert-manager.io"} <= set(crds)
+    assert crds["clusterissuers.cert-manager.io"]["spec"]["scope"] == "Cluster"
+    spec = crds["issuers.cert-manager.io"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert {"acme", "ca", "selfSigned"} <= set(spec["properties"])
+    without = render_valid(helm_env, "cert-manager", ("--set", "crds.enabled=false"))
+    assert not by_kind(without, "CustomResourceDefinition")
+    job = by_kind(docs, "Job")["cert-manager-startupapicheck"]
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install"
+
+
+def test_metallb_crds(helm_env):
+    crds = by_kind(render_valid(helm_env, "metallb"), "CustomResourceDefinition")
+    pool = crds["ipaddresspools.metallb.io"]["spec"]
+    assert pool["versions"][0]["name"] == "v1beta1"
+    assert pool["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] == ["addresses"]
+    l2 = crds["l2advertisements.metallb.io"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert "ipAddressPools" in l2["properties"]["spec"]["properties"]
+
+
+def test_tigera_installation_carries_pod_cidr(helm_env):
+    docs = render_valid(helm_env, "tigera-operator")
+    installation = by_kind(docs, "Installation")["default"]
+    assert installation["spec"]["calicoNetwork"]["ipPools"][0]["cidr"] == "192.168.0.0/16"
+    assert "enabled" not in installation["spec"]
+    assert "installations.operator.tigera.io" in by_kind(docs, "CustomResourceDefinition")
+
+
+def test_exadeploy_consumes_secrets_by_name(helm_env):
+    docs = render_valid(helm_env, "exadeploy")
+    deployments = by_kind(docs, "Deployment")
+    env = {e["name"]: e for e in deployments["exafunction-module-repository"]["spec"]["template"]["spec"][
+        "containers"][0]["env"]}
+    assert env["EXAFUNCTION_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "exafunction-api-key", "key": "api_key"}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "exadeploy-postgres", "key": "postgres_password"}
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {"name": "exadeploy-aws", "key": "access_key"}
+    assert not by_kind(docs, "Secret"), "the chart consumes secrets, it never creates them"
