@@ -21,24 +21,24 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
 
 from ansible.module_utils.basic import env_fallback
 
-RUNNING_STATES = ('running', 'streaming')
+RUNNING_STATES = ("running", "streaming")
 
 
 def connection_argument_spec():
     """Options shared by patroni_config and patroni_info."""
     return dict(
-        api_url=dict(type='str', default='http://127.0.0.1:8008'),
-        username=dict(type='str', fallback=(env_fallback, ['PATRONI_RESTAPI_USERNAME'])),
-        password=dict(type='str', no_log=True, fallback=(env_fallback, ['PATRONI_RESTAPI_PASSWORD'])),
-        ca_path=dict(type='path'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path'),
-        validate_certs=dict(type='bool', default=True),
-        timeout=dict(type='int', default=10),
+        api_url=dict(type="str", default="http://127.0.0.1:8008"),
+        username=dict(type="str", fallback=(env_fallback, ["PATRONI_RESTAPI_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["PATRONI_RESTAPI_PASSWORD"])),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=10),
     )
 
 
-CONNECTION_REQUIRED_BY = {'client_key': ['client_cert']}
+CONNECTION_REQUIRED_BY = {"client_key": ["client_cert"]}
 
 
 class PatroniError(Exception):
@@ -51,36 +51,36 @@ class PatroniError(Exception):
 
 def member_base_url(api_url):
     """http://h:8008/patroni (as /cluster lists it) -> http://h:8008."""
-    url = api_url.rstrip('/')
-    return url[:-len('/patroni')] if url.endswith('/patroni') else url
+    url = api_url.rstrip("/")
+    return url[: -len("/patroni")] if url.endswith("/patroni") else url
 
 
 class PatroniClient:
     def __init__(self, params):
-        self.api_url = params['api_url'].rstrip('/')
-        self.timeout = params.get('timeout') or 10
+        self.api_url = params["api_url"].rstrip("/")
+        self.timeout = params.get("timeout") or 10
         self._auth = None
-        if params.get('username') is not None:
-            token = '%s:%s' % (params['username'], params.get('password') or '')
-            self._auth = 'Basic ' + base64.b64encode(token.encode('utf-8')).decode('ascii')
-        context = ssl.create_default_context(cafile=params.get('ca_path'))
-        if not params.get('validate_certs', True):
+        if params.get("username") is not None:
+            token = "%s:%s" % (params["username"], params.get("password") or "")
+            self._auth = "Basic " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+        context = ssl.create_default_context(cafile=params.get("ca_path"))
+        if not params.get("validate_certs", True):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        if params.get('client_cert'):
-            context.load_cert_chain(params['client_cert'], params.get('client_key'))
+        if params.get("client_cert"):
+            context.load_cert_chain(params["client_cert"], params.get("client_key"))
         self._opener = build_opener(HTTPSHandler(context=context))
 
     def request(self, method, path, body=None, base=None, timeout=None, who=None):
         """(status, payload) of one call; payload is parsed JSON or text. Raises PatroniError if unreachable."""
-        url = (base or self.api_url).rstrip('/') + path
+        url = (base or self.api_url).rstrip("/") + path
         who = who or (base or self.api_url)
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        headers = {'Accept': 'application/json'}
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        headers = {"Accept": "application/json"}
         if data is not None:
-            headers['Content-Type'] = 'application/json'
+            headers["Content-Type"] = "application/json"
         if self._auth:
-            headers['Authorization'] = self._auth
+            headers["Authorization"] = self._auth
         req = Request(url, data=data, headers=headers)
         req.get_method = lambda: method
         try:
@@ -89,9 +89,9 @@ class PatroniClient:
         except HTTPError as exc:
             status, raw = exc.code, exc.read()
         except (URLError, socket.timeout, ssl.SSLError, OSError) as exc:
-            reason = getattr(exc, 'reason', exc)
-            raise PatroniError('%s %s on %s: unreachable (%s)' % (method, path, who, reason))
-        text = raw.decode('utf-8', 'replace')
+            reason = getattr(exc, "reason", exc)
+            raise PatroniError("%s %s on %s: unreachable (%s)" % (method, path, who, reason))
+        text = raw.decode("utf-8", "replace")
         try:
             return status, json.loads(text)
         except ValueError:
@@ -106,61 +106,79 @@ class PatroniClient:
 
 
 def http_error(method, path, who, status, payload):
-    return PatroniError('%s %s on %s answered HTTP %s%s: %s' % (
-        method, path, who, status, _hint(status), _short(payload)), status)
+    return PatroniError(
+        "%s %s on %s answered HTTP %s%s: %s" % (method, path, who, status, _hint(status), _short(payload)), status
+    )
 
 
 def _hint(status):
     return {
-        401: ' (wrong or missing username/password)', 403: ' (client not allowed: allowlist or client certificate)',
-        409: ' (concurrent change or restart already scheduled)', 412: ' (leader mismatch)',
-        503: ' (unavailable or conditions not satisfied)',
-    }.get(status, '')
+        401: " (wrong or missing username/password)",
+        403: " (client not allowed: allowlist or client certificate)",
+        409: " (concurrent change or restart already scheduled)",
+        412: " (leader mismatch)",
+        503: " (unavailable or conditions not satisfied)",
+    }.get(status, "")
 
 
 def _short(payload):
     text = payload if isinstance(payload, str) else json.dumps(payload)
-    return text[:300] or '(empty body)'
+    return text[:300] or "(empty body)"
 
 
 def patroni_version(status_payload):
-    return str((status_payload.get('patroni') or {}).get('version', '')) if isinstance(status_payload, dict) else ''
+    return str((status_payload.get("patroni") or {}).get("version", "")) if isinstance(status_payload, dict) else ""
 
 
 def cluster_members(client):
     """(cluster payload, members): /cluster merged with each member's live /patroni answer."""
-    cluster = client.call('GET', '/cluster')
+    cluster = client.call("GET", "/cluster")
     members = []
-    for item in cluster.get('members') or []:
+    for item in cluster.get("members") or []:
         member = dict(
-            name=item.get('name'), role=item.get('role'), state=item.get('state'), lag=item.get('lag'),
-            timeline=item.get('timeline'), host=item.get('host'), port=item.get('port'), tags=item.get('tags') or {},
-            api_url=member_base_url(item.get('api_url') or ''), pending_restart=bool(item.get('pending_restart')),
-            reachable=True, server_version=None, postmaster_start_time=None, patroni_version=None)
+            name=item.get("name"),
+            role=item.get("role"),
+            state=item.get("state"),
+            lag=item.get("lag"),
+            timeline=item.get("timeline"),
+            host=item.get("host"),
+            port=item.get("port"),
+            tags=item.get("tags") or {},
+            api_url=member_base_url(item.get("api_url") or ""),
+            pending_restart=bool(item.get("pending_restart")),
+            reachable=True,
+            server_version=None,
+            postmaster_start_time=None,
+            patroni_version=None,
+        )
         try:
-            status = client.call('GET', '/patroni', base=member['api_url'], who=_who(member), ok=(200, 503))
-            member.update(pending_restart=bool(status.get('pending_restart')), patroni_state=status.get('state'),
-                          server_version=status.get('server_version'), patroni_version=patroni_version(status),
-                          postmaster_start_time=status.get('postmaster_start_time'),
-                          pending_restart_reason=status.get('pending_restart_reason'))
+            status = client.call("GET", "/patroni", base=member["api_url"], who=_who(member), ok=(200, 503))
+            member.update(
+                pending_restart=bool(status.get("pending_restart")),
+                patroni_state=status.get("state"),
+                server_version=status.get("server_version"),
+                patroni_version=patroni_version(status),
+                postmaster_start_time=status.get("postmaster_start_time"),
+                pending_restart_reason=status.get("pending_restart_reason"),
+            )
         except PatroniError:
-            member['reachable'] = False
+            member["reachable"] = False
         members.append(member)
     return cluster, members
 
 
 def _who(member):
-    return 'member %s (%s)' % (member['name'], member['api_url'])
+    return "member %s (%s)" % (member["name"], member["api_url"])
 
 
 def unhealthy(members):
     """Messages for members that are down, unreachable or not running."""
     problems = []
     for m in members:
-        if not m['reachable']:
-            problems.append('%s: REST API unreachable' % _who(m))
-        elif m.get('state') not in RUNNING_STATES:
-            problems.append('%s: state %s' % (_who(m), m.get('state')))
+        if not m["reachable"]:
+            problems.append("%s: REST API unreachable" % _who(m))
+        elif m.get("state") not in RUNNING_STATES:
+            problems.append("%s: state %s" % (_who(m), m.get("state")))
     return problems
 
 

@@ -13,15 +13,21 @@ __metaclass__ = type
 import copy
 
 # Patroni's defaults for the DCS timing keys (docs: dynamic configuration settings).
-TIMING_DEFAULTS = {'ttl': 30, 'loop_wait': 10, 'retry_timeout': 10}
+TIMING_DEFAULTS = {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}
 
 # The parameters whose value on a hot standby must be >= the primary's (Patroni docs, "restart order").
-SHARED_MEMORY_PARAMS = ('max_connections', 'max_prepared_transactions', 'max_locks_per_transaction',
-                        'max_wal_senders', 'max_worker_processes')
+SHARED_MEMORY_PARAMS = (
+    "max_connections",
+    "max_prepared_transactions",
+    "max_locks_per_transaction",
+    "max_wal_senders",
+    "max_worker_processes",
+)
 
 # pg_settings.context = 'postmaster' on PostgreSQL 15-17: a change sets pending_restart. Used only to predict
 # (check mode) and to know which pending flags to wait for; the truth comes from Patroni afterwards.
-POSTMASTER_PARAMS = frozenset("""
+POSTMASTER_PARAMS = frozenset(
+    """
 archive_mode autovacuum_freeze_max_age autovacuum_max_workers autovacuum_multixact_freeze_max_age bonjour
 bonjour_name cluster_name config_file data_directory data_sync_retry dynamic_shared_memory_type event_source
 external_pid_file hba_file hot_standby huge_page_size huge_pages ident_file ignore_invalid_pages io_method
@@ -34,7 +40,8 @@ recovery_target_timeline recovery_target_xid reserved_connections shared_buffers
 shared_preload_libraries summarize_wal superuser_reserved_connections track_activity_query_size
 track_commit_timestamp unix_socket_directories unix_socket_group unix_socket_permissions wal_buffers
 wal_decode_buffer_size wal_level wal_log_hints
-""".split())
+""".split()
+)
 
 
 def strip_nulls(value):
@@ -135,7 +142,7 @@ def diff_of(old, new, patch):
         found, value = _lookup(new, path)
         if found:
             _put(after, path, value)
-    return {'before': before, 'after': after}
+    return {"before": before, "after": after}
 
 
 def timing_error(config):
@@ -146,11 +153,12 @@ def timing_error(config):
         try:
             values[key] = int(str(raw))
         except ValueError:
-            return '%s must be an integer number of seconds, got %r' % (key, raw)
-    if values['loop_wait'] + 2 * values['retry_timeout'] > values['ttl']:
-        return ('loop_wait + 2 * retry_timeout <= ttl is violated: %(loop_wait)s + 2 * %(retry_timeout)s > %(ttl)s '
-                '(Patroni would lose the leader lock between loops); raise ttl or lower loop_wait/retry_timeout'
-                % values)
+            return "%s must be an integer number of seconds, got %r" % (key, raw)
+    if values["loop_wait"] + 2 * values["retry_timeout"] > values["ttl"]:
+        return (
+            "loop_wait + 2 * retry_timeout <= ttl is violated: %(loop_wait)s + 2 * %(retry_timeout)s > %(ttl)s "
+            "(Patroni would lose the leader lock between loops); raise ttl or lower loop_wait/retry_timeout" % values
+        )
     return None
 
 
@@ -159,14 +167,14 @@ def loop_wait_of(*configs):
     waits = []
     for config in configs:
         try:
-            waits.append(int(str(config.get('loop_wait', TIMING_DEFAULTS['loop_wait']))))
+            waits.append(int(str(config.get("loop_wait", TIMING_DEFAULTS["loop_wait"]))))
         except ValueError:
-            waits.append(TIMING_DEFAULTS['loop_wait'])
+            waits.append(TIMING_DEFAULTS["loop_wait"])
     return max(waits)
 
 
 def parameters_of(config):
-    return ((config.get('postgresql') or {}).get('parameters') or {}) if isinstance(config, dict) else {}
+    return ((config.get("postgresql") or {}).get("parameters") or {}) if isinstance(config, dict) else {}
 
 
 def _number(value):
@@ -190,10 +198,10 @@ def restart_order(old, new):
             continue
         (ups if b > a else downs).append(name)
     if downs:
-        return 'primary_first', 'decrease of %s' % ', '.join(downs)
+        return "primary_first", "decrease of %s" % ", ".join(downs)
     if ups:
-        return 'replicas_first', 'increase of %s' % ', '.join(ups)
-    return 'replicas_first', 'default'
+        return "replicas_first", "increase of %s" % ", ".join(ups)
+    return "replicas_first", "default"
 
 
 def needs_restart(old, new):
@@ -210,31 +218,37 @@ def needs_restart(old, new):
 
 def order_members(members, order):
     """Members (dicts with name, role) in restart order; the leader goes first or last."""
-    leaders = [m for m in members if m.get('role') in ('leader', 'standby_leader')]
-    others = sorted((m for m in members if m not in leaders), key=lambda m: m['name'])
-    return leaders + others if order == 'primary_first' else others + leaders
+    leaders = [m for m in members if m.get("role") in ("leader", "standby_leader")]
+    others = sorted((m for m in members if m not in leaders), key=lambda m: m["name"])
+    return leaders + others if order == "primary_first" else others + leaders
 
 
 def patroni_major(version):
     try:
-        return int(str(version).split('.')[0])
+        return int(str(version).split(".")[0])
     except ValueError:
         return 0
 
 
 def restart_role(cluster_role, version):
     """The `role` filter for POST /restart: master on Patroni 3.x, primary on 4.x; None for a standby leader."""
-    if cluster_role == 'leader':
-        return 'primary' if patroni_major(version) >= 4 else 'master'
-    if cluster_role == 'standby_leader':
+    if cluster_role == "leader":
+        return "primary" if patroni_major(version) >= 4 else "master"
+    if cluster_role == "standby_leader":
         return None
-    return 'replica'
+    return "replica"
 
 
 def pick_candidate(members, primary_name):
     """Switchover candidate: a running, non-pending replica with the smallest lag (name breaks ties)."""
-    ok = [m for m in members if m['name'] != primary_name and m.get('role') in ('replica', 'sync_standby')
-          and m.get('state') in ('running', 'streaming') and not m.get('pending_restart')
-          and not (m.get('tags') or {}).get('nofailover')]
-    ok.sort(key=lambda m: (m.get('lag') if isinstance(m.get('lag'), int) else 1 << 62, m['name']))
-    return ok[0]['name'] if ok else None
+    ok = [
+        m
+        for m in members
+        if m["name"] != primary_name
+        and m.get("role") in ("replica", "sync_standby")
+        and m.get("state") in ("running", "streaming")
+        and not m.get("pending_restart")
+        and not (m.get("tags") or {}).get("nofailover")
+    ]
+    ok.sort(key=lambda m: (m.get("lag") if isinstance(m.get("lag"), int) else 1 << 62, m["name"]))
+    return ok[0]["name"] if ok else None

@@ -10,13 +10,21 @@ __metaclass__ = type
 import time
 
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
-    RUNNING_STATES, PatroniError, cluster_members, unhealthy, wait_for)
+    RUNNING_STATES,
+    PatroniError,
+    cluster_members,
+    unhealthy,
+    wait_for,
+)
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import (
-    order_members, pick_candidate, restart_role)
+    order_members,
+    pick_candidate,
+    restart_role,
+)
 
 
 def _who(m):
-    return 'member %s (%s)' % (m['name'], m['api_url'])
+    return "member %s (%s)" % (m["name"], m["api_url"])
 
 
 class RollingRestart:
@@ -42,90 +50,107 @@ class RollingRestart:
 
         def all_pending():
             members = self.members()
-            return members if all(m['pending_restart'] for m in members if m['reachable']) else None
+            return members if all(m["pending_restart"] for m in members if m["reachable"]) else None
 
         members = wait_for(all_pending, timeout)
         if members is None:
             members = self.members()
-            self.warn('not every member reported pending_restart within %ss: %s' % (
-                timeout, ', '.join(m['name'] for m in members if not m['pending_restart'])))
+            self.warn(
+                "not every member reported pending_restart within %ss: %s"
+                % (timeout, ", ".join(m["name"] for m in members if not m["pending_restart"]))
+            )
         return members
 
     def run(self, members, mode, order, primary_method):
         """Restart members (mode 'pending': the pending ones; 'always': all) in order; returns names restarted."""
-        targets = [m for m in members if m['pending_restart']] if mode == 'pending' else list(members)
+        targets = [m for m in members if m["pending_restart"]] if mode == "pending" else list(members)
         if not targets:
             return []
         problems = unhealthy(members)
         if problems:
-            raise PatroniError('refusing to restart while the cluster is degraded: %s' % '; '.join(problems))
-        if primary_method == 'switchover' and order == 'primary_first':
-            self.warn('a decrease of a shared-memory parameter needs the primary restarted first: '
-                      'restarting it in place instead of switching over')
+            raise PatroniError("refusing to restart while the cluster is degraded: %s" % "; ".join(problems))
+        if primary_method == "switchover" and order == "primary_first":
+            self.warn(
+                "a decrease of a shared-memory parameter needs the primary restarted first: "
+                "restarting it in place instead of switching over"
+            )
         for member in order_members(targets, order):
-            if member['role'] == 'leader' and primary_method == 'switchover' and order == 'replicas_first':
+            if member["role"] == "leader" and primary_method == "switchover" and order == "replicas_first":
                 self._switch_over_then_restart(member, mode)
             else:
-                self._restart(member, mode, member['role'])
+                self._restart(member, mode, member["role"])
         return self.restarted
 
     def _restart(self, member, mode, cluster_role):
-        body = {'role': restart_role(cluster_role, self.version)}
-        if body['role'] is None:
+        body = {"role": restart_role(cluster_role, self.version)}
+        if body["role"] is None:
             body = {}
-        if mode == 'pending':
-            body['restart_pending'] = True
-        self.client.call('POST', '/restart', body, base=member['api_url'], who=_who(member),
-                         timeout=self.restart_timeout)
-        self.restarted.append(member['name'])
+        if mode == "pending":
+            body["restart_pending"] = True
+        self.client.call(
+            "POST", "/restart", body, base=member["api_url"], who=_who(member), timeout=self.restart_timeout
+        )
+        self.restarted.append(member["name"])
         self._wait_running(member, cluster_role)
 
     def _current(self, name):
         for m in self.members():
-            if m['name'] == name:
+            if m["name"] == name:
                 return m
         return None
 
     def _wait_running(self, member, cluster_role):
         """Until the member runs again in the same role with nothing pending (a replica: also replicating)."""
+
         def ready():
-            m = self._current(member['name'])
-            if not m or not m['reachable'] or m['state'] not in RUNNING_STATES or m['pending_restart']:
+            m = self._current(member["name"])
+            if not m or not m["reachable"] or m["state"] not in RUNNING_STATES or m["pending_restart"]:
                 return None
-            if (m['role'] == 'leader') != (cluster_role == 'leader'):
-                raise PatroniError('%s came back as %s instead of %s (failover?)' % (_who(member), m['role'],
-                                                                                     cluster_role))
-            if cluster_role != 'leader' and not isinstance(m.get('lag'), int):
+            if (m["role"] == "leader") != (cluster_role == "leader"):
+                raise PatroniError(
+                    "%s came back as %s instead of %s (failover?)" % (_who(member), m["role"], cluster_role)
+                )
+            if cluster_role != "leader" and not isinstance(m.get("lag"), int):
                 return None
             return m
 
         if not wait_for(ready, self.restart_timeout):
-            m = self._current(member['name']) or {}
-            raise PatroniError('%s not running again within %ss after its restart (state %s, pending_restart %s)'
-                               % (_who(member), self.restart_timeout, m.get('state'), m.get('pending_restart')))
+            m = self._current(member["name"]) or {}
+            raise PatroniError(
+                "%s not running again within %ss after its restart (state %s, pending_restart %s)"
+                % (_who(member), self.restart_timeout, m.get("state"), m.get("pending_restart"))
+            )
 
     def _switch_over_then_restart(self, primary, mode):
         members = self.members()
-        candidate = pick_candidate(members, primary['name'])
+        candidate = pick_candidate(members, primary["name"])
         if not candidate:
-            self.warn('no healthy replica to switch over to: restarting primary %s in place' % primary['name'])
-            return self._restart(primary, mode, 'leader')
-        self.client.call('POST', '/switchover', {'leader': primary['name'], 'candidate': candidate},
-                         base=primary['api_url'], who=_who(primary), timeout=self.restart_timeout)
-        self.switchover = {'from': primary['name'], 'to': candidate}
+            self.warn("no healthy replica to switch over to: restarting primary %s in place" % primary["name"])
+            return self._restart(primary, mode, "leader")
+        self.client.call(
+            "POST",
+            "/switchover",
+            {"leader": primary["name"], "candidate": candidate},
+            base=primary["api_url"],
+            who=_who(primary),
+            timeout=self.restart_timeout,
+        )
+        self.switchover = {"from": primary["name"], "to": candidate}
 
         def switched():
             ms = self.members()
-            lead = [m for m in ms if m['role'] == 'leader' and m['state'] in RUNNING_STATES]
-            old = [m for m in ms if m['name'] == primary['name'] and m['reachable'] and m['state'] in RUNNING_STATES]
-            return ms if lead and lead[0]['name'] == candidate and old else None
+            lead = [m for m in ms if m["role"] == "leader" and m["state"] in RUNNING_STATES]
+            old = [m for m in ms if m["name"] == primary["name"] and m["reachable"] and m["state"] in RUNNING_STATES]
+            return ms if lead and lead[0]["name"] == candidate and old else None
 
         if not wait_for(switched, self.restart_timeout):
-            raise PatroniError('switchover from %s to %s did not complete within %ss' % (
-                primary['name'], candidate, self.restart_timeout))
+            raise PatroniError(
+                "switchover from %s to %s did not complete within %ss"
+                % (primary["name"], candidate, self.restart_timeout)
+            )
         # The demoted primary restarts as a replica during the switchover, which usually clears its pending flag.
-        now = self._current(primary['name'])
-        if now and (now['pending_restart'] or mode == 'always'):
-            return self._restart(now, mode, now['role'])
-        self.restarted.append(primary['name'])
-        self._wait_running(primary, now['role'] if now else 'replica')
+        now = self._current(primary["name"])
+        if now and (now["pending_restart"] or mode == "always"):
+            return self._restart(now, mode, now["role"])
+        self.restarted.append(primary["name"])
+        self._wait_running(primary, now["role"] if now else "replica")

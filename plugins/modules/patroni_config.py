@@ -203,10 +203,24 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
-    CONNECTION_REQUIRED_BY, PatroniClient, PatroniError, connection_argument_spec, http_error, patroni_version)
+    CONNECTION_REQUIRED_BY,
+    PatroniClient,
+    PatroniError,
+    connection_argument_spec,
+    http_error,
+    patroni_version,
+)
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import (
-    diff_of, loop_wait_of, minimal_patch, needs_restart, order_members, patroni_merge, restart_order, strip_nulls,
-    timing_error)
+    diff_of,
+    loop_wait_of,
+    minimal_patch,
+    needs_restart,
+    order_members,
+    patroni_merge,
+    restart_order,
+    strip_nulls,
+    timing_error,
+)
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
 
 CONFLICT_RETRIES = 5
@@ -215,98 +229,101 @@ CONFLICT_RETRIES = 5
 def argument_spec():
     spec = connection_argument_spec()
     spec.update(
-        config=dict(type='dict', default={}),
-        state=dict(type='str', default='present', choices=['present', 'replaced']),
-        restart=dict(type='str', default='pending', choices=['never', 'pending', 'always']),
-        primary_restart_method=dict(type='str', default='restart', choices=['restart', 'switchover']),
-        restart_timeout=dict(type='int', default=300),
-        pending_timeout=dict(type='int', default=60),
+        config=dict(type="dict", default={}),
+        state=dict(type="str", default="present", choices=["present", "replaced"]),
+        restart=dict(type="str", default="pending", choices=["never", "pending", "always"]),
+        primary_restart_method=dict(type="str", default="restart", choices=["restart", "switchover"]),
+        restart_timeout=dict(type="int", default=300),
+        pending_timeout=dict(type="int", default=60),
     )
     return spec
 
 
 def plan(current, params):
     """(desired, patch) for the current config and the module's options."""
-    if params['state'] == 'replaced':
-        desired = strip_nulls(params['config'])
+    if params["state"] == "replaced":
+        desired = strip_nulls(params["config"])
     else:
-        desired = patroni_merge(current, params['config'])[0]
+        desired = patroni_merge(current, params["config"])[0]
     return desired, minimal_patch(current, desired)
 
 
 def apply_config(module, client, result):
     """GET, compute, validate, PATCH/PUT (retrying 409). Returns (before, after, patch)."""
     for _attempt in range(CONFLICT_RETRIES):
-        current = client.call('GET', '/config', who=client.api_url)
+        current = client.call("GET", "/config", who=client.api_url)
         desired, patch = plan(current, module.params)
         problem = timing_error(desired)
         if problem and patch:
-            module.fail_json(msg='refusing the change: ' + problem, changes=patch, **result)
+            module.fail_json(msg="refusing the change: " + problem, changes=patch, **result)
         elif problem:
-            module.warn('the current dynamic configuration breaks the timing rule: ' + problem)
+            module.warn("the current dynamic configuration breaks the timing rule: " + problem)
         if not patch or module.check_mode:
             return current, desired, patch
-        if module.params['state'] == 'replaced':
-            status, answer = client.request('PUT', '/config', desired)
+        if module.params["state"] == "replaced":
+            status, answer = client.request("PUT", "/config", desired)
         else:
-            status, answer = client.request('PATCH', '/config', patch)
+            status, answer = client.request("PATCH", "/config", patch)
         if status == 409:
             time.sleep(0.5)
             continue
         if status != 200:
-            method = 'PUT' if module.params['state'] == 'replaced' else 'PATCH'
-            raise http_error(method, '/config', client.api_url, status, answer)
+            method = "PUT" if module.params["state"] == "replaced" else "PATCH"
+            raise http_error(method, "/config", client.api_url, status, answer)
         return current, answer if isinstance(answer, dict) else desired, patch
-    raise PatroniError('PATCH /config on %s: still conflicting after %d attempts' % (client.api_url,
-                                                                                     CONFLICT_RETRIES))
+    raise PatroniError("PATCH /config on %s: still conflicting after %d attempts" % (client.api_url, CONFLICT_RETRIES))
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_by=CONNECTION_REQUIRED_BY,
-                           required_if=[('state', 'replaced', ['config'])])
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_by=CONNECTION_REQUIRED_BY,
+        required_if=[("state", "replaced", ["config"])],
+    )
     params = module.params
-    if params['state'] == 'replaced' and not params['config']:
-        module.fail_json(msg='state=replaced needs a non-empty config')
+    if params["state"] == "replaced" and not params["config"]:
+        module.fail_json(msg="state=replaced needs a non-empty config")
     result = dict(changed=False, changes={}, restarted=[], pending_restart={}, members=[])
     try:
         client = PatroniClient(params)
-        version = patroni_version(client.call('GET', '/patroni', ok=(200, 503)))
-        result['patroni_version'] = version
+        version = patroni_version(client.call("GET", "/patroni", ok=(200, 503)))
+        result["patroni_version"] = version
         before, after, patch = apply_config(module, client, result)
         result.update(changes=patch, config=after, changed=bool(patch))
         if patch and module._diff:
-            result['diff'] = diff_of(before, after, patch)
+            result["diff"] = diff_of(before, after, patch)
         order, reason = restart_order(before, after)
-        result['restart_order'] = dict(order=order, reason=reason)
-        restarter = RollingRestart(client, version, params['restart_timeout'], module.warn)
+        result["restart_order"] = dict(order=order, reason=reason)
+        restarter = RollingRestart(client, version, params["restart_timeout"], module.warn)
         restart_params = needs_restart(before, after)
-        if params['restart'] == 'never' or module.check_mode or not patch or 'postgresql' not in patch:
+        if params["restart"] == "never" or module.check_mode or not patch or "postgresql" not in patch:
             members = restarter.members()
         else:
             settle = loop_wait_of(before, after) + 2
-            members = restarter.wait_picked_up(bool(restart_params), settle, params['pending_timeout'])
-        if params['restart'] != 'never' and module.check_mode:
-            would = [m for m in members if params['restart'] == 'always' or m['pending_restart'] or restart_params]
-            result['restarted'] = [m['name'] for m in order_members(would, order)]
-            result['changed'] = result['changed'] or bool(would)
-        elif params['restart'] != 'never':
+            members = restarter.wait_picked_up(bool(restart_params), settle, params["pending_timeout"])
+        if params["restart"] != "never" and module.check_mode:
+            would = [m for m in members if params["restart"] == "always" or m["pending_restart"] or restart_params]
+            result["restarted"] = [m["name"] for m in order_members(would, order)]
+            result["changed"] = result["changed"] or bool(would)
+        elif params["restart"] != "never":
             try:
-                restarter.run(members, params['restart'], order, params['primary_restart_method'])
+                restarter.run(members, params["restart"], order, params["primary_restart_method"])
             finally:
-                result['restarted'] = list(restarter.restarted)
+                result["restarted"] = list(restarter.restarted)
                 if restarter.switchover:
-                    result['switchover'] = restarter.switchover
-                result['changed'] = result['changed'] or bool(restarter.restarted)
+                    result["switchover"] = restarter.switchover
+                result["changed"] = result["changed"] or bool(restarter.restarted)
             if restarter.restarted:
                 members = restarter.members()
-        result['pending_restart'] = dict((m['name'], m['pending_restart']) for m in members)
-        result['members'] = [dict((k, m.get(k)) for k in ('name', 'role', 'state', 'lag', 'reachable'))
-                             for m in members]
+        result["pending_restart"] = dict((m["name"], m["pending_restart"]) for m in members)
+        result["members"] = [
+            dict((k, m.get(k)) for k in ("name", "role", "state", "lag", "reachable")) for m in members
+        ]
     except PatroniError as exc:
         module.fail_json(msg=str(exc), status=exc.status, **result)
     module.exit_json(**result)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -119,31 +119,44 @@ primary_role_name:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
-    CONNECTION_REQUIRED_BY, PatroniClient, PatroniError, cluster_members, connection_argument_spec,
-    patroni_version)
+    CONNECTION_REQUIRED_BY,
+    PatroniClient,
+    PatroniError,
+    cluster_members,
+    connection_argument_spec,
+    patroni_version,
+)
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import restart_role
 
 
 def main():
-    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True,
-                           required_by=CONNECTION_REQUIRED_BY)
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec(), supports_check_mode=True, required_by=CONNECTION_REQUIRED_BY
+    )
     try:
         client = PatroniClient(module.params)
-        status = client.call('GET', '/patroni', ok=(200, 503))
+        status = client.call("GET", "/patroni", ok=(200, 503))
         version = patroni_version(status)
         cluster, members = cluster_members(client)
-        config = client.call('GET', '/config')
+        config = client.call("GET", "/config")
     except PatroniError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
     for m in members:
-        if not m['reachable']:
-            module.warn('member %s (%s): REST API unreachable' % (m['name'], m['api_url']))
-    leaders = [m['name'] for m in members if m['role'] in ('leader', 'standby_leader')]
+        if not m["reachable"]:
+            module.warn("member %s (%s): REST API unreachable" % (m["name"], m["api_url"]))
+    leaders = [m["name"] for m in members if m["role"] in ("leader", "standby_leader")]
     module.exit_json(
-        changed=False, members=members, leader=leaders[0] if leaders else None, scope=cluster.get('scope') or (status.get('patroni') or {}).get('scope'),
-        paused=bool(cluster.get('pause')), pending_restart=[m['name'] for m in members if m['pending_restart']],
-        config=config, patroni_version=version, primary_role_name=restart_role('leader', version))
+        changed=False,
+        members=members,
+        leader=leaders[0] if leaders else None,
+        scope=cluster.get("scope") or (status.get("patroni") or {}).get("scope"),
+        paused=bool(cluster.get("pause")),
+        pending_restart=[m["name"] for m in members if m["pending_restart"]],
+        config=config,
+        patroni_version=version,
+        primary_role_name=restart_role("leader", version),
+    )
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

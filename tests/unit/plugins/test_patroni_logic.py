@@ -1,0 +1,202 @@
+"""Pure logic of patroni_config: Patroni's merge, minimal patches, diffs, timing rule, restart order."""
+
+# isort: off
+import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
+
+# isort: on
+import copy
+import random
+
+import pytest
+from ansible_collections.baremetal.k8s.plugins.module_utils import patroni_logic as logic
+
+BASE = {
+    "ttl": 30,
+    "loop_wait": 10,
+    "retry_timeout": 10,
+    "postgresql": {
+        "use_pg_rewind": True,
+        "parameters": {"max_connections": 100, "shared_buffers": "32MB", "work_mem": "4MB", "hot_standby": "on"},
+    },
+}
+
+
+def test_merge_null_deletes_dicts_merge_scalars_replace():
+    merged, changed = logic.patroni_merge(
+        BASE, {"loop_wait": 5, "postgresql": {"parameters": {"work_mem": None, "max_connections": 200}}}
+    )
+    assert changed
+    assert merged["loop_wait"] == 5
+    assert "work_mem" not in merged["postgresql"]["parameters"]
+    assert merged["postgresql"]["parameters"]["max_connections"] == 200
+    assert merged["postgresql"]["parameters"]["shared_buffers"] == "32MB"
+    assert merged["postgresql"]["use_pg_rewind"] is True
+    assert BASE["postgresql"]["parameters"]["work_mem"] == "4MB"  # input untouched
+
+
+def test_merge_compares_string_forms_like_patroni():
+    assert logic.patroni_merge(BASE, {"loop_wait": "10", "postgresql": {"parameters": {"max_connections": "100"}}}) == (
+        BASE,
+        False,
+    )
+    merged, changed = logic.patroni_merge(BASE, {"postgresql": {"use_pg_rewind": "true"}})
+    assert changed and merged["postgresql"]["use_pg_rewind"] == "true"  # str(True) is "True"
+
+
+def test_merge_deleting_a_missing_key_is_no_change():
+    assert logic.patroni_merge(BASE, {"nonexistent": None, "postgresql": {"parameters": {"x": None}}})[1] is False
+
+
+def test_merge_drops_nulls_inside_new_subtrees():
+    merged, changed = logic.patroni_merge({}, {"postgresql": {"parameters": {"a": 1, "b": None}}})
+    assert changed and merged == {"postgresql": {"parameters": {"a": 1}}}
+
+
+def test_merge_type_changes_replace():
+    merged, _ = logic.patroni_merge({"a": {"b": 1}, "c": 2}, {"a": 3, "c": {"d": 4}})
+    assert merged == {"a": 3, "c": {"d": 4}}
+
+
+def test_minimal_patch_only_changed_subtree():
+    desired, _ = logic.patroni_merge(
+        BASE, {"loop_wait": "10", "postgresql": {"parameters": {"shared_buffers": "64MB", "work_mem": "4MB"}}}
+    )
+    assert logic.minimal_patch(BASE, desired) == {"postgresql": {"parameters": {"shared_buffers": "64MB"}}}
+    assert logic.minimal_patch(BASE, copy.deepcopy(BASE)) == {}
+
+
+def test_minimal_patch_deletion_and_replacement():
+    new = copy.deepcopy(BASE)
+    del new["postgresql"]["parameters"]["work_mem"]
+    new["synchronous_mode"] = True
+    assert logic.minimal_patch(BASE, new) == {
+        "synchronous_mode": True,
+        "postgresql": {"parameters": {"work_mem": None}},
+    }
+
+
+def _random_tree(rng, depth=0):
+    tree = {}
+    for _ in range(rng.randint(0, 4)):
+        key = rng.choice("abcdef")
+        if depth < 2 and rng.random() < 0.3:
+            tree[key] = _random_tree(rng, depth + 1)
+        else:
+            tree[key] = rng.choice([1, "1", 2, "x", True, "True", None, [1, 2]])
+    return tree
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_minimal_patch_reproduces_the_merge(seed):
+    """For any config and request: merging the minimal patch gives what merging the request gives."""
+    rng = random.Random(seed)
+    old = logic.strip_nulls(_random_tree(rng))
+    request = _random_tree(rng)
+    desired, changed = logic.patroni_merge(old, request)
+    patch = logic.minimal_patch(old, desired)
+    again, patch_changed = logic.patroni_merge(old, patch)
+    assert logic.minimal_patch(again, desired) == {}
+    assert bool(patch) == changed == patch_changed
+    assert logic.minimal_patch(desired, logic.patroni_merge(desired, request)[0]) == {}  # idempotent
+
+
+def test_diff_holds_only_changed_keys():
+    desired, _ = logic.patroni_merge(BASE, {"postgresql": {"parameters": {"work_mem": None, "shared_buffers": "1GB"}}})
+    diff = logic.diff_of(BASE, desired, logic.minimal_patch(BASE, desired))
+    assert diff == {
+        "before": {"postgresql": {"parameters": {"shared_buffers": "32MB", "work_mem": "4MB"}}},
+        "after": {"postgresql": {"parameters": {"shared_buffers": "1GB"}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "ok"),
+    [
+        ({}, True),
+        ({"loop_wait": "60"}, False),  # the seed's tweak with the default ttl 30
+        ({"loop_wait": 10, "retry_timeout": 10, "ttl": 30}, True),
+        ({"loop_wait": 11, "retry_timeout": 10, "ttl": 30}, False),
+        ({"loop_wait": "60", "ttl": "120", "retry_timeout": "30"}, True),
+        ({"ttl": "abc"}, False),
+    ],
+)
+def test_timing_rule(config, ok):
+    assert (logic.timing_error(config) is None) is ok
+
+
+def test_timing_message_names_the_rule():
+    assert "60 + 2 * 10 > 30" in logic.timing_error({"loop_wait": "60"})
+
+
+def _params(**kw):
+    return {"postgresql": {"parameters": kw}}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "order"),
+    [
+        (_params(max_connections=100), _params(max_connections=200), "replicas_first"),
+        (_params(max_connections=100), _params(max_connections="50"), "primary_first"),
+        (
+            _params(max_wal_senders=10, max_connections=100),
+            _params(max_wal_senders=5, max_connections=200),
+            "primary_first",
+        ),
+        (_params(shared_buffers="32MB"), _params(shared_buffers="16MB"), "replicas_first"),
+        (_params(max_worker_processes=8), _params(max_worker_processes="8"), "replicas_first"),
+        (_params(), _params(max_locks_per_transaction=128), "replicas_first"),
+    ],
+)
+def test_restart_order(old, new, order):
+    assert logic.restart_order(old, new)[0] == order
+
+
+def test_restart_order_reason_names_parameters():
+    assert logic.restart_order(_params(max_connections=100), _params(max_connections=50)) == (
+        "primary_first",
+        "decrease of max_connections",
+    )
+
+
+def test_needs_restart_only_postmaster_parameters():
+    old = _params(shared_buffers="32MB", work_mem="4MB", max_connections=100, wal_level="replica")
+    new = _params(shared_buffers="64MB", work_mem="8MB", max_connections="100", shared_preload_libraries="x")
+    assert logic.needs_restart(old, new) == ["shared_buffers", "shared_preload_libraries", "wal_level"]
+    assert logic.needs_restart(old, old) == []
+
+
+MEMBERS = [
+    {"name": "pg2", "role": "replica", "state": "running", "lag": 0},
+    {"name": "pg1", "role": "leader", "state": "running"},
+    {"name": "pg3", "role": "sync_standby", "state": "streaming", "lag": 10},
+]
+
+
+def test_order_members():
+    assert [m["name"] for m in logic.order_members(MEMBERS, "replicas_first")] == ["pg2", "pg3", "pg1"]
+    assert [m["name"] for m in logic.order_members(MEMBERS, "primary_first")] == ["pg1", "pg2", "pg3"]
+
+
+@pytest.mark.parametrize(
+    ("role", "version", "expected"),
+    [
+        ("leader", "3.0.2", "master"),
+        ("leader", "3.3.11", "master"),
+        ("leader", "4.0.0", "primary"),
+        ("leader", "4.1.5", "primary"),
+        ("replica", "3.0.2", "replica"),
+        ("sync_standby", "4.1.5", "replica"),
+        ("standby_leader", "4.1.5", None),
+    ],
+)
+def test_restart_role_follows_patroni_major(role, version, expected):
+    assert logic.restart_role(role, version) == expected
+
+
+def test_pick_candidate_prefers_healthy_low_lag():
+    members = copy.deepcopy(MEMBERS)
+    assert logic.pick_candidate(members, "pg1") == "pg2"
+    members[0]["pending_restart"] = True
+    assert logic.pick_candidate(members, "pg1") == "pg3"
+    members[2]["tags"] = {"nofailover": True}
+    assert logic.pick_candidate(members, "pg1") is None

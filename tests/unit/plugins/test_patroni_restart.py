@@ -1,0 +1,110 @@
+"""RollingRestart against a fake REST API: which members restart, in which order, with which role filter."""
+
+# isort: off
+import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
+
+# isort: on
+import pytest
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniError
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
+
+
+class FakeApi:
+    """Three members; POST /restart clears pending_restart, POST /switchover swaps the leader."""
+
+    def __init__(self, pending=("pg1", "pg2", "pg3"), version="3.0.2", down=()):
+        self.version = version
+        self.members = {
+            n: {
+                "name": n,
+                "role": "leader" if n == "pg1" else "replica",
+                "state": "running",
+                "api_url": "http://m/%s/patroni" % n,
+                "lag": None if n == "pg1" else 0,
+            }
+            for n in ("pg1", "pg2", "pg3")
+        }
+        self.pending = set(pending)
+        self.down = set(down)
+        self.calls = []
+
+    def call(self, method, path, body=None, base=None, timeout=None, who=None, ok=(200,)):
+        name = base.rsplit("/", 1)[-1] if base else None
+        if method == "GET" and path == "/cluster":
+            return {"members": list(self.members.values())}
+        if name in self.down:
+            raise PatroniError("%s unreachable" % name)
+        if method == "GET" and path == "/patroni":
+            role = self.members[name]["role"]
+            role = "replica" if role != "leader" else ("primary" if self.version >= "4" else "master")
+            return {
+                "state": "running",
+                "role": role,
+                "pending_restart": name in self.pending,
+                "patroni": {"version": self.version},
+            }
+        self.calls.append((method, path, name, body))
+        if path == "/restart":
+            self.pending.discard(name)
+        elif path == "/switchover":
+            self.members[body["leader"]].update(role="replica", lag=0)
+            self.members[body["candidate"]].update(role="leader", lag=None)
+            self.pending.discard(body["leader"])  # demotion restarts Postgres
+        return "ok"
+
+
+def run(api, mode="pending", order="replicas_first", method="restart"):
+    warnings = []
+    rr = RollingRestart(api, api.version, 5, warnings.append)
+    restarted = rr.run(rr.members(), mode, order, method)
+    return rr, restarted, warnings
+
+
+def test_replicas_first_only_pending_with_3x_role_names():
+    api = FakeApi(pending=("pg1", "pg3"))
+    _, restarted, _ = run(api)
+    assert restarted == ["pg3", "pg1"]
+    assert [(c[2], c[3]) for c in api.calls] == [
+        ("pg3", {"role": "replica", "restart_pending": True}),
+        ("pg1", {"role": "master", "restart_pending": True}),
+    ]
+
+
+def test_primary_first_uses_4x_role_name():
+    api = FakeApi(version="4.1.5")
+    _, restarted, _ = run(api, order="primary_first")
+    assert restarted == ["pg1", "pg2", "pg3"]
+    assert api.calls[0][3] == {"role": "primary", "restart_pending": True}
+
+
+def test_nothing_pending_means_no_call():
+    api = FakeApi(pending=())
+    assert run(api)[1] == [] and api.calls == []
+
+
+def test_always_restarts_everyone_without_pending_filter():
+    api = FakeApi(pending=())
+    assert run(api, mode="always")[1] == ["pg2", "pg3", "pg1"]
+    assert all("restart_pending" not in c[3] for c in api.calls)
+
+
+def test_switchover_moves_the_leader_to_a_restarted_replica():
+    api = FakeApi()
+    rr, restarted, _ = run(api, method="switchover")
+    assert [c[1] for c in api.calls] == ["/restart", "/restart", "/switchover"]
+    assert rr.switchover == {"from": "pg1", "to": "pg2"}
+    assert restarted == ["pg2", "pg3", "pg1"]
+
+
+def test_switchover_falls_back_for_primary_first():
+    api = FakeApi()
+    _, restarted, warnings = run(api, order="primary_first", method="switchover")
+    assert restarted[0] == "pg1" and "/switchover" not in [c[1] for c in api.calls]
+    assert warnings
+
+
+def test_degraded_cluster_refuses_before_any_restart():
+    api = FakeApi(down=("pg3",))
+    with pytest.raises(PatroniError, match="pg3"):
+        run(api)
+    assert api.calls == []
