@@ -71,7 +71,7 @@ class PatroniClient:
             context.load_cert_chain(params["client_cert"], params.get("client_key"))
         self._opener = build_opener(HTTPSHandler(context=context))
 
-    def request(self, method, path, body=None, base=None, timeout=None, who=None):
+    def request(self, method, path, body=None, *, base=None, timeout=None, who=None):
         """(status, payload) of one call; payload is parsed JSON or text. Raises PatroniError if unreachable."""
         url = (base or self.api_url).rstrip("/") + path
         who = who or (base or self.api_url)
@@ -90,16 +90,16 @@ class PatroniClient:
             status, raw = exc.code, exc.read()
         except (URLError, socket.timeout, ssl.SSLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise PatroniError("%s %s on %s: unreachable (%s)" % (method, path, who, reason))
+            raise PatroniError("%s %s on %s: unreachable (%s)" % (method, path, who, reason)) from None
         text = raw.decode("utf-8", "replace")
         try:
             return status, json.loads(text)
         except ValueError:
             return status, text.strip()
 
-    def call(self, method, path, body=None, base=None, timeout=None, who=None, ok=(200,)):
+    def call(self, method, path, body=None, *, base=None, timeout=None, who=None, ok=(200,)):
         """The payload of a call answered with an accepted status; any other status raises PatroniError."""
-        status, payload = self.request(method, path, body, base, timeout, who)
+        status, payload = self.request(method, path, body, base=base, timeout=timeout, who=who)
         if status not in ok:
             raise http_error(method, path, who or base or self.api_url, status, payload)
         return payload

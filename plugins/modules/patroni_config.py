@@ -158,7 +158,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changes:
-  description: The PATCH body sent (or, in check mode, that would be sent); with O(state=replaced), the keys that differ.
+  description:
+    - The PATCH body sent (or, in check mode, that would be sent).
+    - With O(state=replaced), the keys that differ.
   returned: always
   type: dict
   sample: {postgresql: {parameters: {shared_buffers: 64MB}}}

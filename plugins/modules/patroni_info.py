@@ -24,7 +24,9 @@ options:
     type: str
     default: http://127.0.0.1:8008
   username:
-    description: User for HTTP basic auth, when the REST API asks for it even on GET. Defaults to E(PATRONI_RESTAPI_USERNAME).
+    description:
+      - User for HTTP basic auth, when the REST API asks for it even on GET.
+      - Defaults to E(PATRONI_RESTAPI_USERNAME).
     type: str
   password:
     description: Password for HTTP basic auth. Defaults to E(PATRONI_RESTAPI_PASSWORD).

@@ -28,7 +28,7 @@ class FakeApi:
         self.down = set(down)
         self.calls = []
 
-    def call(self, method, path, body=None, base=None, timeout=None, who=None, ok=(200,)):
+    def call(self, method, path, body=None, *, base=None, timeout=None, who=None, ok=(200,)):
         name = base.rsplit("/", 1)[-1] if base else None
         if method == "GET" and path == "/cluster":
             return {"members": list(self.members.values())}
