@@ -1,0 +1,49 @@
+# shellcheck shell=bash
+# The files mirror under /files/, in the upstream download layouts, so roles' offline mode is exercised:
+#   /files/helm/helm-<ver>-linux-amd64.tar.gz(.sha256sum|.sha256)     like get.helm.sh (also under /files/helm/<ver>/)
+#   /files/helm-diff/v<ver>/helm-diff-linux-amd64.tgz                  like the plugin's release downloads
+#   /files/kubernetes/<ver>/bin/linux/amd64/<bin>(.sha256)             like dl.k8s.io, for binaries that exist
+
+# link_or_copy SRC DEST: hardlink when possible (same file system), else copy.
+link_or_copy() { ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
+
+# checksums FILE: FILE.sha256 (hash only) and FILE.sha256sum (hash and name), as the upstreams publish.
+checksums() {
+  local sum
+  sum=$(sha256sum "$1" | cut -d' ' -f1)
+  echo "$sum" > "$1.sha256"
+  echo "$sum  $(basename "$1")" > "$1.sha256sum"
+}
+
+publish_files() {
+  local files="$WWW_MIRROR/files" name tarball stage bin diff_dir
+  name="helm-$LAB_HELM_VERSION-linux-amd64.tar.gz"
+  tarball="$files/helm/$LAB_HELM_VERSION/$name"
+  mkdir -p "$files/helm/$LAB_HELM_VERSION"
+  if [ ! -s "$tarball" ]; then
+    stage=$(mktemp -d)
+    mkdir "$stage/linux-amd64"
+    cp "$(readlink -f "$LAB_HELM")" "$stage/linux-amd64/helm"
+    printf 'helm %s for linux/amd64, repackaged by the baremetal.k8s lab.\n' "$LAB_HELM_VERSION" \
+      > "$stage/linux-amd64/README.md"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf - linux-amd64 \
+      | gzip -n > "$tarball.tmp"
+    mv "$tarball.tmp" "$tarball"
+    rm -rf "$stage"
+    checksums "$tarball"
+  fi
+  for f in "$tarball" "$tarball.sha256" "$tarball.sha256sum"; do link_or_copy "$f" "$files/helm/"; done
+  HELM_TARBALL_SHA256=$(cat "$tarball.sha256")
+
+  diff_dir="$files/helm-diff/v$LAB_HELM_DIFF_VERSION"
+  mkdir -p "$diff_dir"
+  link_or_copy "$LAB_HELM_DIFF_TARBALL" "$diff_dir/helm-diff-linux-amd64.tgz"
+  checksums "$diff_dir/helm-diff-linux-amd64.tgz"
+
+  mkdir -p "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64"
+  for bin in kubeadm kubelet kubectl crictl; do
+    [ -x "$K8S_BIN/$bin" ] || continue
+    link_or_copy "$K8S_BIN/$bin" "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64/$bin"
+    sha256sum "$K8S_BIN/$bin" | cut -d' ' -f1 > "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64/$bin.sha256"
+  done
+}
