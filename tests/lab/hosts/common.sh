@@ -28,6 +28,42 @@ host_debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# The cgroups one host's nspawn runs in. Each host needs its own: nspawn puts the guest in
+# "<own cgroup>/payload", so hosts started from one cgroup would share their units' cgroups and
+# stopping a service on one host would kill it on all of them.
+host_cgroups() {
+  local name=$1
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    echo "/sys/fs/cgroup/bmk8s-lab/$name"                  # unified hierarchy
+  else
+    [ -d /sys/fs/cgroup/systemd ] && echo "/sys/fs/cgroup/systemd/bmk8s-lab/$name"
+    [ -d /sys/fs/cgroup/unified ] && echo "/sys/fs/cgroup/unified/bmk8s-lab/$name"
+  fi
+  return 0
+}
+
+# Run a command (exec, same pid) in its own lab cgroups, named after $1.
+exec_in_cgroup() {
+  local name=$1 cg; shift
+  for cg in $(host_cgroups "$name"); do mkdir -p "$cg"; echo "$BASHPID" > "$cg/cgroup.procs"; done
+  exec "$@"
+}
+
+remove_cgroups() {
+  local cg
+  for cg in $(host_cgroups "$1"); do
+    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
+# Every process of a host (nspawn and the guest), from its cgroups.
+host_pids() {
+  local d
+  for d in $(host_cgroups "$1"); do
+    [ -d "$d" ] && find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done | sort -un
+}
+
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 lab_ssh() {

@@ -10,41 +10,32 @@ source "$HERE/apt_proxy.sh"
 need_root
 : "${LAB_STOP_TIMEOUT:=30}"   # seconds for a clean guest shutdown before SIGKILL
 
-# Processes whose root directory is inside this host's rootfs (left behind if nspawn itself died).
-guest_pids() {
-  local root=$1 p
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && echo "${p#/proc/}"
-  done
-  return 0
-}
+names=()
+[ -d "$HOSTS_DIR" ] && for d in "$HOSTS_DIR"/*/; do [ -d "$d" ] && names+=("$(basename "$d")"); done
+names+=("${LAB_HOSTS[@]}" rootfs-build)
+mapfile -t names < <(printf '%s\n' "${names[@]}" | sort -u)
 
-stop_host() {
-  local dir=$1 pid i root
-  root="$dir/rootfs"
-  if pid_alive "$dir/nspawn.pid"; then
-    pid=$(cat "$dir/nspawn.pid")
-    log "stopping $(basename "$dir")"
-    kill -TERM "$pid"    # nspawn passes it on as SIGRTMIN+3: an orderly poweroff of the guest
-    for i in $(seq $((LAB_STOP_TIMEOUT * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  fi
-  [ -d "$root" ] || return 0
+# All at once: SIGTERM makes nspawn send SIGRTMIN+3, an orderly poweroff of the guest.
+for n in "${names[@]}"; do
+  pid_alive "$HOSTS_DIR/$n/nspawn.pid" && { log "stopping $n"; kill -TERM "$(cat "$HOSTS_DIR/$n/nspawn.pid")"; }
+done
+deadline=$((SECONDS + LAB_STOP_TIMEOUT))
+for n in "${names[@]}"; do
+  while pid_alive "$HOSTS_DIR/$n/nspawn.pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+done
+# Whatever is left (a guest whose nspawn was killed, a hung shutdown) is still in the host's cgroups.
+for n in "${names[@]}"; do
   # shellcheck disable=SC2046
-  kill -KILL $(guest_pids "$root") 2>/dev/null || true
-  for i in $(seq 25); do [ -z "$(guest_pids "$root")" ] && break; sleep 0.2; done
-}
-
-unmount_under() {
-  local m
-  awk '{print $5}' /proc/self/mountinfo | grep -E "^$1(/|$)" | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
-}
+  kill -KILL $(host_pids "$n") 2>/dev/null || true
+  for _ in $(seq 25); do [ -z "$(host_pids "$n")" ] && break; sleep 0.2; done
+  remove_cgroups "$n"
+done
+for cg in $(host_cgroups lab); do rmdir "$(dirname "$cg")" 2>/dev/null || true; done
 
 if [ -d "$HOSTS_DIR" ]; then
-  for d in "$HOSTS_DIR"/*/; do [ -d "$d" ] && stop_host "${d%/}"; done
-  unmount_under "$HOSTS_DIR"
+  awk '{print $5}' /proc/self/mountinfo | grep -E "^$HOSTS_DIR(/|$)" | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done || true
 fi
 ip link show "$LAB_BRIDGE" >/dev/null 2>&1 && ip link del "$LAB_BRIDGE"
 proxy_down

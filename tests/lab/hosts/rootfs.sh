@@ -19,10 +19,12 @@ deb $mirror $LAB_DEBIAN_SUITE-updates main
 deb ${mirror%/}-security $LAB_DEBIAN_SUITE-security main
 EOF
   # Pick up point releases and security fixes with the same proxy, then drop every cache.
-  systemd-nspawn --register=no --keep-unit --quiet -D "$build/root" --setenv=DEBIAN_FRONTEND=noninteractive \
+  (exec_in_cgroup rootfs-build systemd-nspawn --register=no --keep-unit --quiet -D "$build/root" \
+    --setenv=DEBIAN_FRONTEND=noninteractive \
     sh -c "apt-get -qq -o Acquire::http::Proxy=http://127.0.0.1:$LAB_APT_PROXY_PORT update &&
            apt-get -qq -y -o Acquire::http::Proxy=http://127.0.0.1:$LAB_APT_PROXY_PORT dist-upgrade &&
-           apt-get clean" >>"$build/debootstrap.log" 2>&1 || { rm -rf "$build"; die "rootfs upgrade failed"; }
+           apt-get clean") >>"$build/debootstrap.log" 2>&1 || { rm -rf "$build"; die "rootfs upgrade failed: $build"; }
+  remove_cgroups rootfs-build
   rm -rf "$build/root/var/lib/apt/lists/"* "$build/root/etc/ssh/ssh_host_"*
   : > "$build/root/etc/machine-id"
   tar -C "$build/root" --numeric-owner --xattrs -cf "$tarball.partial" .

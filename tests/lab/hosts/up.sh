@@ -49,11 +49,14 @@ boot_host() {
   pid_alive "$dir/nspawn.pid" && return 0
   log "booting $name (${LAB_HOST_IP[$name]})"
   # --register=no/--keep-unit: no host systemd here. On SIGTERM nspawn shuts the guest down cleanly.
+  # The subshell joins the host's own cgroups, then becomes nspawn (same pid, for the pidfile).
   # shellcheck disable=SC2086
-  setsid systemd-nspawn --register=no --keep-unit --quiet -D "$dir/rootfs" -M "$name" --boot \
-    --network-bridge="$LAB_BRIDGE" --resolv-conf=off --timezone=off --link-journal=no \
-    --console=read-only --capability="$LAB_NSPAWN_CAPS" --system-call-filter="$LAB_NSPAWN_SYSCALLS" \
-    ${LAB_NSPAWN_EXTRA_ARGS:-} >"$dir/console.log" 2>&1 </dev/null &
+  (
+    exec_in_cgroup "$name" setsid systemd-nspawn --register=no --keep-unit --quiet -D "$dir/rootfs" -M "$name" --boot \
+      --network-bridge="$LAB_BRIDGE" --resolv-conf=off --timezone=off --link-journal=no \
+      --console=read-only --capability="$LAB_NSPAWN_CAPS" --system-call-filter="$LAB_NSPAWN_SYSCALLS" \
+      ${LAB_NSPAWN_EXTRA_ARGS:-}
+  ) >"$dir/console.log" 2>&1 </dev/null &
   echo $! > "$dir/nspawn.pid"
 }
 
