@@ -124,12 +124,13 @@ def plan(live, *, name, namespace, state, secret_type, data, labels, annotations
         new_data.pop(key, None)
     body = copy.deepcopy(live)
     body.pop("stringData", None)
+    body.get("metadata", {}).pop("managedFields", None)  # the server keeps and updates them
     body["data"] = encode_data(new_data)
     body["type"] = secret_type
     body.setdefault("metadata", {})["labels"] = want_labels
     body["metadata"]["annotations"] = want_annotations
     if action == "recreate":
-        for field in ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"):
+        for field in ("resourceVersion", "uid", "creationTimestamp", "generation", "deletionTimestamp"):
             body["metadata"].pop(field, None)
     diff = _diff(
         (live_type, live_labels, live_annotations, live_data),

@@ -269,6 +269,7 @@ except ImportError:
     HAS_KUBERNETES = False
     ApiException = Exception
 
+FIELD_MANAGER = "baremetal.k8s"
 METHODS = {"create": "created", "update": "updated", "recreate": "recreated", "delete": "deleted", "none": "unchanged"}
 
 
@@ -288,10 +289,16 @@ class SecretApi(object):
         return json.loads(response.data)
 
     def create(self, namespace, body):
-        return json.loads(self.core.create_namespaced_secret(namespace, body, _preload_content=False).data)
+        response = self.core.create_namespaced_secret(
+            namespace, body, field_manager=FIELD_MANAGER, _preload_content=False
+        )
+        return json.loads(response.data)
 
     def replace(self, name, namespace, body):
-        return json.loads(self.core.replace_namespaced_secret(name, namespace, body, _preload_content=False).data)
+        response = self.core.replace_namespaced_secret(
+            name, namespace, body, field_manager=FIELD_MANAGER, _preload_content=False
+        )
+        return json.loads(response.data)
 
     def delete(self, name, namespace):
         self.core.delete_namespaced_secret(name, namespace, _preload_content=False)
