@@ -41,7 +41,7 @@ install_helm() {
 # The plugin is rebuilt when its sources or version change.
 install_diff_plugin() {
   local stamp plugin="$PLUGINS_DIR/diff"
-  stamp=$(cd "$DIFF_SRC" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)-$LAB_HELM_DIFF_VERSION
+  stamp=$(cd "$DIFF_SRC" && cat go.mod go.sum ./*.go ../install.sh | sha256sum | cut -c1-16)-$LAB_HELM_DIFF_VERSION
   [ -x "$plugin/bin/diff" ] && [ "$(cat "$plugin/.stamp" 2>/dev/null)" = "$stamp" ] && return 0
   need_cmd go "install Go (https://go.dev/doc/install); the lab builds from the Go module proxy"
   log "helm: building the diff plugin $LAB_HELM_DIFF_VERSION"
@@ -59,7 +59,7 @@ platformCommand:
     command: \${HELM_PLUGIN_DIR}/bin/diff
 EOF
   # The same plugin as a release tarball (diff/plugin.yaml, diff/bin/diff) for the files mirror.
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$PLUGINS_DIR" -cf - diff/plugin.yaml diff/bin \
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --exclude=.stamp -C "$PLUGINS_DIR" -cf - diff \
     | gzip -n > "$HELM_HOME/helm-diff-linux-amd64.tgz"
   echo "$stamp" > "$plugin/.stamp"
 }
@@ -76,7 +76,7 @@ main() {
     "HELM_PLUGINS=$PLUGINS_DIR" \
     "LAB_HELM=$CACHE_DIR/bin/helm" \
     "LAB_HELM_VERSION=$LAB_HELM_VERSION" \
-    "LAB_HELM_DIFF_VERSION='$LAB_HELM_DIFF_VERSION'" \
+    "LAB_HELM_DIFF_VERSION=$LAB_HELM_DIFF_VERSION" \
     "LAB_HELM_DIFF_TARBALL=$HELM_HOME/helm-diff-linux-amd64.tgz" \
     "LAB_LAYER_KUBECTL=$HELM_HOME/kubectl"
   log "helm: $LAB_HELM_VERSION with diff $LAB_HELM_DIFF_VERSION ready ($LAB_DIR/helm.env)"

@@ -48,7 +48,11 @@ $chart_listen        root $WWW_CHARTS;
     }
     server {   # signed apt repository (pkgs.k8s.io layout) and files mirror
 $mirror_listen        root $WWW_MIRROR;
-        location /files/ { autoindex on; }
+        location /files/ {
+            autoindex on;
+            # helm plugin install decides by Content-Type that a URL is an archive
+            types { application/gzip tgz gz; text/plain sha256 sha256sum; }
+        }
     }
 EOF
   if [ -n "$registry_listen" ]; then
