@@ -37,6 +37,7 @@ rootfs_customize() {
   local name=$1 root=$2 h
   echo "$name" > "$root/etc/hostname"
   systemd-id128 new > "$root/etc/machine-id"
+  ln -sfn /etc/machine-id "$root/var/lib/dbus/machine-id"   # debootstrap left the build's id there
   {
     echo "127.0.0.1 localhost"
     echo "$LAB_BRIDGE_IP lab-gateway"
