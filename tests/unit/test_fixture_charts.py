@@ -57,13 +57,14 @@ def find_helm():
 
 
 HELM = find_helm()
-pytestmark = pytest.mark.skipif(
-    HELM is None, reason="no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
-                         "install it with tests/lab/helm/install.sh")
 
 
 @pytest.fixture(scope="module")
 def helm_env(tmp_path_factory):
+    """Environment for helm with private cache/config dirs; skips the test when there is no helm."""
+    if HELM is None:
+        pytest.skip("no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
+                    "install it with tests/lab/helm/install.sh")
     home = tmp_path_factory.mktemp("helm-home")
     env = dict(os.environ)
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
