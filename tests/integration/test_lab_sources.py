@@ -311,6 +311,21 @@ def test_helm_diff_plugin_installs_from_the_mirror(sources, helm, tmp_path):
     assert out == sources["LAB_HELM_DIFF_VERSION"]
 
 
+def test_sources_answer_on_the_lab_bridge(sources, helm, tmp_path):
+    """Lab hosts reach the sources on the bridge address: chart repo (auth), apt repo, and the registry via nginx."""
+    if "LAB_CHART_REPO_URL_BRIDGE" not in sources:
+        pytest.skip("the lab bridge is not up")
+    assert fetch(sources["LAB_CHART_REPO_URL_BRIDGE"] + "/index.yaml")[0] == 401
+    assert fetch(sources["LAB_CHART_REPO_URL_BRIDGE"] + "/index.yaml", ("lab", sources["PASSWORD"]))[0] == 200
+    assert fetch(sources["LAB_APT_REPO_URL_BRIDGE"] + "InRelease")[0] == 200
+    name = sorted(served_chart_names(sources))[0]
+    index = yaml.safe_load(fetch(sources["LAB_CHART_REPO_URL"] + "/index.yaml", ("lab", sources["PASSWORD"]))[1])
+    version = index["entries"][name][0]["version"]
+    ref = f"oci://{sources['LAB_OCI_REGISTRY_BRIDGE']}/charts/{name}"
+    helm("pull", ref, "--version", version, "--plain-http", "-d", str(tmp_path))
+    assert (tmp_path / f"{name}-{version}.tgz").exists()
+
+
 def test_second_up_reuses_the_running_servers(sources):
     pids = [(LAB_DIR / "sources" / p).read_text() for p in ("nginx.pid", "registry.pid")]
     started = time.monotonic()

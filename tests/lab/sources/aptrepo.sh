@@ -87,7 +87,7 @@ build_deb() {
     echo "Description: $description"
     echo " Built by the baremetal.k8s lab from the lab's own binaries."
   } > "$root/DEBIAN/control"
-  dpkg-deb --root-owner-group -Zxz -z1 --build "$root" "$deb.tmp" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip -z1 --build "$root" "$deb.tmp" >/dev/null
   mv "$deb.tmp" "$deb"
   rm -rf "$root"
 }
@@ -133,7 +133,7 @@ publish_apt_repo() {
   fi
   ensure_gpg_key
   (
-    cd "$repo"
+    cd "$repo" || exit 1
     apt-ftparchive packages "$APT_DEB_ARCH" > Packages 2>/dev/null
     gzip -9nc Packages > Packages.gz
     rm -f Release InRelease Release.gpg

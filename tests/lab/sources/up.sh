@@ -4,7 +4,10 @@
 # on every run so new fixture charts appear. Writes $LAB_DIR/sources.env.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$LAB_ROOT/sources/common.sh"
-for part in charts aptrepo files daemons; do source "$LAB_ROOT/sources/$part.sh"; done
+source "$LAB_ROOT/sources/charts.sh"
+source "$LAB_ROOT/sources/aptrepo.sh"
+source "$LAB_ROOT/sources/files.sh"
+source "$LAB_ROOT/sources/daemons.sh"
 
 need_root
 missing=""
@@ -15,6 +18,7 @@ done
 [ -z "$missing" ] || die "sources: missing packages, fix with: apt-get install -y$missing"
 
 bash "$LAB_ROOT/helm/install.sh"
+# shellcheck source=/dev/null
 source "$LAB_DIR/helm.env"
 mkdir -p "$SRC_DIR/log" "$WWW_CHARTS" "$WWW_MIRROR"
 chmod 0755 "$SRC_DIR"
