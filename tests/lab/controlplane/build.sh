@@ -20,7 +20,8 @@ build_kubernetes() {
   info=$(go mod download -json "k8s.io/kubernetes@$ver") || die "k8s.io/kubernetes@$ver not on the Go proxy"
   mod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' <<<"$info")
   local commit; commit=$(sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)",*$/\1/p' <<<"$info" | head -1)
-  : "${commit:=0000000000000000000000000000000000000000}"
+  : "${commit:=0000000000000000000000000000000000000000}"  # the proxy usually has no Origin for k8s.io/kubernetes
+  local built; built=$(sed -n 's/^[[:space:]]*"Time": "\(.*\)",*$/\1/p' <<<"$info" | head -1)
   # Throwaway wrapper module: require k8s.io/kubernetes and map each staging module (v0.0.0 plus a
   # ./staging replace in kubernetes' own go.mod) to its published version.
   rm -rf "$src" && mkdir -p "$src"
@@ -38,7 +39,7 @@ build_kubernetes() {
   local X="" pkg pkgs=()
   for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     X+=" -X $pkg.gitVersion=$ver -X $pkg.gitMajor=1 -X $pkg.gitMinor=$(cut -d. -f2 <<<"$ver")"
-    X+=" -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    X+=" -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=${built:-1970-01-01T00:00:00Z}"
   done
   for pkg in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$pkg"); done
   local tmp_out; tmp_out=$(mktemp -d "$K8S_DIR/out.XXXXXX")
@@ -54,6 +55,6 @@ build_kwok() {
 start=$(date +%s)
 if missing_k8s; then build_kubernetes; fi
 [ -x "$BIN_DIR/kwok" ] || build_kwok
-"$BIN_DIR/kubectl" version --client 2>/dev/null | grep -q "$LAB_K8S_VERSION" \
+[[ "$("$BIN_DIR/kubectl" version --client 2>/dev/null)" == *"Client Version: $LAB_K8S_VERSION"* ]] \
   || die "built kubectl does not report $LAB_K8S_VERSION; rm -rf $K8S_DIR and rebuild"
 log "controlplane: binaries ready in $BIN_DIR ($(( $(date +%s) - start ))s)"

@@ -12,6 +12,9 @@ need_root
 mkdir -p "$CP_LOGS" "$LAB_DIR/pv"
 
 APISERVER_LOCAL="https://127.0.0.1:$LAB_APISERVER_PORT"
+# Address published in the `kubernetes` Service's endpoints. Not 127.0.0.1: Endpoints reject loopback
+# addresses, and pods on real lab hosts reach the API server over the bridge anyway.
+: "${LAB_APISERVER_ADVERTISE:=$LAB_BRIDGE_IP}"
 
 # kubeconfig FILE USER SERVER: client-cert kubeconfig with embedded certs (mode 0600).
 kubeconfig() {
@@ -43,13 +46,17 @@ wait_for etcd 30 curl -fsS "$ETCD_URL/health"
 
 start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers "$ETCD_URL" \
-  --secure-port "$LAB_APISERVER_PORT" --bind-address 0.0.0.0 --advertise-address 127.0.0.1 \
+  --secure-port "$LAB_APISERVER_PORT" --bind-address 0.0.0.0 --advertise-address "$LAB_APISERVER_ADVERTISE" \
   --service-cluster-ip-range 10.96.0.0/12 \
   --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
   --client-ca-file "$PKI/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
   --authorization-mode Node,RBAC --enable-bootstrap-token-auth --allow-privileged \
+  --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
   --cert-dir "$PKI" --profiling=false
 wait_for kube-apiserver 90 "$KUBECTL" --kubeconfig "$ADMIN_CONF" get --raw /readyz
 
@@ -84,5 +91,5 @@ wait_for "default service account" 60 "$KUBECTL" --kubeconfig "$ADMIN_CONF" -n d
 [ "${LAB_CP_SKIP_NODES:-0}" = 1 ] || "$CP_HERE/nodes.sh"
 
 write_env controlplane "KUBECONFIG=$ADMIN_CONF" "LAB_KUBECONFIG_BRIDGE=$LAB_DIR/admin-bridge.conf" \
-  "LAB_KUBECTL=$KUBECTL" "LAB_K8S_BIN=$K8S_BIN"
+  "LAB_KUBECTL=$KUBECTL" "LAB_K8S_BIN=$K8S_BIN" "LAB_K8S_PKI=$PKI"
 log "controlplane: up ($APISERVER_LOCAL, KUBECONFIG=$ADMIN_CONF)"
