@@ -11,6 +11,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tarfile
 import textwrap
 import time
@@ -420,11 +421,23 @@ def test_kubernetes_core_helm_check_mode_uses_the_diff_plugin(sources, release, 
     )
     env = {**os.environ, **kube, "HELM_PLUGINS": sources["HELM_PLUGINS"], "ANSIBLE_NOCOLOR": "1"}
     run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "--check", "--diff", str(playbook)],
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "--check",
+            "--diff",
+            str(playbook),
+        ],
         env=env,
         cwd=REPO,
     )
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["same"] is False
     assert result["changed"] is True
-    assert "greeting" in result["diff"]["prepared"]
+    prepared = result["diff"]["prepared"]  # only helm diff output fills this
+    assert "probe-cm, ConfigMap () has changed:" in prepared and '+   greeting: "changed"' in prepared
