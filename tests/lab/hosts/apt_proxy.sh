@@ -36,6 +36,7 @@ proxy_up() {
   apt-cacher-ng -c "$PROXY_DIR/conf" >"$PROXY_DIR/log/stdout.log" 2>&1
   local i
   for i in $(seq 50); do
+    pid_alive "$(proxy_pidfile)" || { sleep 0.2; continue; }
     # Any HTTP answer means it listens (it answers 403/500 for unknown paths).
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LAB_APT_PROXY_PORT/" || true)" != 000 ] && return 0
     sleep 0.2
