@@ -160,6 +160,7 @@ def cluster_members(client):
                 patroni_version=patroni_version(status),
                 postmaster_start_time=status.get("postmaster_start_time"),
                 pending_restart_reason=status.get("pending_restart_reason"),
+                xlog=status.get("xlog") or {},
             )
         except PatroniError:
             member["reachable"] = False

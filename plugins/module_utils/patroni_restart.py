@@ -30,10 +30,11 @@ def _who(m):
 class RollingRestart:
     """Restarts members through POST /restart (or switches the primary over first) and waits for each."""
 
-    def __init__(self, client, version, restart_timeout, warn):
+    def __init__(self, client, version, restart_timeout, warn, pending_timeout=60):
         self.client = client
         self.version = version
         self.restart_timeout = restart_timeout
+        self.pending_timeout = pending_timeout
         self.warn = warn
         self.restarted = []
         self.switchover = None
@@ -74,11 +75,17 @@ class RollingRestart:
                 "a decrease of a shared-memory parameter needs the primary restarted first: "
                 "restarting it in place instead of switching over"
             )
+        leader_lsn = None
         for member in order_members(targets, order):
             if member["role"] == "leader" and primary_method == "switchover" and order == "replicas_first":
                 self._switch_over_then_restart(member, mode)
-            else:
-                self._restart(member, mode, member["role"])
+                continue
+            if leader_lsn is not None:
+                # A replica reads the primary's new limits from its control file: let it replay them first.
+                self._wait_replayed(member, leader_lsn)
+            self._restart(member, mode, member["role"])
+            if member["role"] == "leader":
+                leader_lsn = self._leader_lsn()
         return self.restarted
 
     def _restart(self, member, mode, cluster_role):
@@ -93,6 +100,24 @@ class RollingRestart:
         self.restarted.append(member["name"])
         self._wait_running(member, cluster_role)
 
+    def _leader_lsn(self):
+        for m in self.members():
+            if m["role"] == "leader":
+                return m["xlog"].get("location")
+        return None
+
+    def _wait_replayed(self, member, lsn):
+        def caught_up():
+            m = self._current(member["name"]) or {"xlog": {}}
+            replayed = m["xlog"].get("replayed_location")
+            return isinstance(replayed, int) and isinstance(lsn, int) and replayed >= lsn
+
+        if not wait_for(caught_up, self.restart_timeout, 0.5):
+            raise PatroniError(
+                "%s did not replay the restarted primary's WAL (up to %s) within %ss"
+                % (_who(member), lsn, self.restart_timeout)
+            )
+
     def _current(self, name):
         for m in self.members():
             if m["name"] == name:
@@ -100,11 +125,11 @@ class RollingRestart:
         return None
 
     def _wait_running(self, member, cluster_role):
-        """Until the member runs again in the same role with nothing pending (a replica: also replicating)."""
+        """Until the member runs again in the same role (a replica: also replicating), then has nothing pending."""
 
         def ready():
             m = self._current(member["name"])
-            if not m or not m["reachable"] or m["state"] not in RUNNING_STATES or m["pending_restart"]:
+            if not m or not m["reachable"] or m["state"] not in RUNNING_STATES:
                 return None
             if (m["role"] == "leader") != (cluster_role == "leader"):
                 raise PatroniError(
@@ -117,8 +142,23 @@ class RollingRestart:
         if not wait_for(ready, self.restart_timeout):
             m = self._current(member["name"]) or {}
             raise PatroniError(
-                "%s not running again within %ss after its restart (state %s, pending_restart %s)"
-                % (_who(member), self.restart_timeout, m.get("state"), m.get("pending_restart"))
+                "%s not running again within %ss after its restart (state %s)"
+                % (_who(member), self.restart_timeout, m.get("state"))
+            )
+
+        def settled():
+            m = self._current(member["name"])
+            return m if m and not m["pending_restart"] else None
+
+        if not wait_for(settled, self.pending_timeout):
+            m = self._current(member["name"]) or {}
+            raise PatroniError(
+                "%s still reports pending_restart %ss after its restart%s"
+                % (
+                    _who(member),
+                    self.pending_timeout,
+                    " (%s)" % m["pending_restart_reason"] if m.get("pending_restart_reason") else "",
+                )
             )
 
     def _switch_over_then_restart(self, primary, mode):

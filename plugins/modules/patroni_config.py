@@ -100,7 +100,7 @@ options:
   pending_timeout:
     description:
       - Seconds to wait, after the first HA loop, for every member to report C(pending_restart) when a
-        restart-only parameter changed.
+        restart-only parameter changed, and after a member's restart for its C(pending_restart) to clear.
     type: int
     default: 60
 notes:
@@ -297,7 +297,7 @@ def main():
             result["diff"] = diff_of(before, after, patch)
         order, reason = restart_order(before, after)
         result["restart_order"] = dict(order=order, reason=reason)
-        restarter = RollingRestart(client, version, params["restart_timeout"], module.warn)
+        restarter = RollingRestart(client, version, params["restart_timeout"], module.warn, params["pending_timeout"])
         restart_params = needs_restart(before, after)
         if params["restart"] == "never" or module.check_mode or not patch or "postgresql" not in patch:
             members = restarter.members()

@@ -38,6 +38,7 @@ class FakeApi:
             role = self.members[name]["role"]
             role = "replica" if role != "leader" else ("primary" if self.version >= "4" else "master")
             return {
+                "xlog": {"location": 100} if role != "replica" else {"replayed_location": 100},
                 "state": "running",
                 "role": role,
                 "pending_restart": name in self.pending,

@@ -1,0 +1,334 @@
+"""patroni_config and patroni_info through real ansible against real 3-member Patroni clusters.
+
+tests/lab/patroni/up.sh brings the clusters up (idempotent) and they stay up afterwards. Every test runs
+against Debian's patroni 3.0.2 and, when the lab has it, PyPI patroni 4.x (role name `primary`).
+Restart order is read from PostgreSQL itself (pg_postmaster_start_time()), PATCH requests from Patroni's
+own request log (patroni.api at DEBUG), configuration from GET /config.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+UP = REPO / "tests" / "lab" / "patroni" / "up.sh"
+LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
+ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
+PLAY_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+
+
+def read_env(path):
+    env = {}
+    for raw in Path(path).read_text().splitlines():
+        line = raw.removeprefix("export ").strip()
+        if "=" in line:
+            key, value = line.split("=", 1)
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip("the Patroni lab runs as root (it starts members as user postgres)")
+    subprocess.run([str(UP)], check=True, timeout=900)
+    env = read_env(LAB_DIR / "patroni.env")
+    return env, read_env(env["PATRONI_SECRETS_FILE"])
+
+
+class Cluster:
+    """One lab cluster: REST URLs, PostgreSQL ports, logs, credentials."""
+
+    def __init__(self, env, secrets, prefix):
+        self.api_url = env[prefix + "_API_URL"]
+        self.api_urls = env[prefix + "_API_URLS"].split(",")
+        self.pg_ports = [int(p) for p in env[prefix + "_PG_PORTS"].split(",")]
+        self.log_dir = Path(env[prefix + "_LOG_DIRS"])
+        self.scope = env[prefix + "_SCOPE"]
+        self.version = env[prefix + "_VERSION"]
+        self.secrets = secrets
+        self.pid_dir = self.log_dir.parent
+
+    def get(self, path, url=None):
+        with urllib.request.urlopen((url or self.api_url) + path, timeout=5) as resp:  # noqa: S310 (http to loopback)
+            return json.load(resp)
+
+    def config(self):
+        return self.get("/config")
+
+    def members(self):
+        """name -> /cluster entry."""
+        return {m["name"]: m for m in self.get("/cluster")["members"]}
+
+    def leader(self):
+        return next(n for n, m in self.members().items() if m["role"] == "leader")
+
+    def requests(self, what):
+        """How many times Patroni's request log shows `what` (e.g. 'PATCH /config') across members."""
+        count = 0
+        for log in self.log_dir.glob("*/patroni.log*"):
+            count += log.read_text(errors="replace").count('"%s ' % what)
+        return count
+
+    def sql(self, port, query):
+        conn = psycopg2.connect(
+            host="127.0.0.1",
+            port=port,
+            user=self.secrets["PATRONI_PG_SUPERUSER"],
+            password=self.secrets["PATRONI_PG_PASSWORD"],
+            dbname="postgres",
+            connect_timeout=5,
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query)
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    def start_times(self):
+        """member name -> pg_postmaster_start_time(), from PostgreSQL itself."""
+        by_port = {m["port"]: n for n, m in self.members().items()}
+        return {by_port[p]: self.sql(p, "select pg_postmaster_start_time()") for p in self.pg_ports}
+
+    def settings(self, name):
+        """member name -> current_setting(name) on each member."""
+        by_port = {m["port"]: n for n, m in self.members().items()}
+        return {by_port[p]: self.sql(p, "select current_setting('%s')" % name) for p in self.pg_ports}
+
+    def wait_healthy(self, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                ms = self.members()
+                if len(ms) == 3 and all(m["state"] in ("running", "streaming") for m in ms.values()):
+                    if all(isinstance(m.get("lag"), int) for m in ms.values() if m["role"] != "leader"):
+                        return ms
+            except OSError:
+                pass
+            time.sleep(1)
+        raise AssertionError("cluster %s not healthy: %s" % (self.scope, self.get("/cluster")))
+
+    def patroni_pid(self, name):
+        return int((self.pid_dir / ("%s.pid" % name)).read_text())
+
+
+@pytest.fixture(scope="module", params=["PATRONI", "PATRONI4"], ids=["patroni3", "patroni4"])
+def cluster(request, lab):
+    env, secrets = lab
+    if request.param + "_API_URL" not in env:
+        pytest.skip("the lab has no PyPI patroni 4.x cluster (LAB_PATRONI4=0)")
+    c = Cluster(env, secrets, request.param)
+    c.wait_healthy()
+    return c
+
+
+def run_module(cluster, module, args, tmp_path, *, check=False, diff=False, password=None):
+    """Run one task with ansible-playbook from the checkout; returns the task result (json callback)."""
+    task = {"name": "under test", module: dict({"api_url": cluster.api_url}, **args), "register": "r"}
+    if module.endswith("patroni_config"):
+        task[module].setdefault("timeout", 3)
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [task], "vars": PLAY_VARS}]
+    book = tmp_path / "play.yml"
+    book.write_text(json.dumps(play))
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="false")
+    env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "false"
+    env["PATRONI_RESTAPI_USERNAME"] = cluster.secrets["PATRONI_REST_USERNAME"]
+    env["PATRONI_RESTAPI_PASSWORD"] = password or cluster.secrets["PATRONI_REST_PASSWORD"]
+    cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(book)]
+    cmd += ["--check"] if check else []
+    cmd += ["--diff"] if diff else []
+    proc = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    out = json.loads(proc.stdout[proc.stdout.index("{") :])
+    return out["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def params(cluster):
+    return cluster.config()["postgresql"]["parameters"]
+
+
+def other(value, a, b):
+    return b if str(value) == str(a) else a
+
+
+def test_info_reports_members_roles_and_config(cluster, tmp_path):
+    res = run_module(cluster, "baremetal.k8s.patroni_info", {}, tmp_path)
+    assert res["changed"] is False
+    assert res["patroni_version"] == cluster.version
+    assert res["primary_role_name"] == ("primary" if cluster.version.startswith("4") else "master")
+    assert res["leader"] == cluster.leader()
+    assert sorted(m["name"] for m in res["members"]) == ["pg1", "pg2", "pg3"]
+    assert {m["name"]: m["role"] for m in res["members"]} == {n: m["role"] for n, m in cluster.members().items()}
+    assert all(m["reachable"] and m["pending_restart"] is False for m in res["members"])
+    assert res["pending_restart"] == []
+    assert res["config"] == cluster.config()
+    assert res["scope"] == cluster.scope
+
+
+def test_reload_only_change_restarts_nothing(cluster, tmp_path):
+    new = other(params(cluster)["work_mem"], "4MB", "5MB")
+    before, patches = cluster.start_times(), cluster.requests("PATCH /config")
+    res = run_module(
+        cluster, "baremetal.k8s.patroni_config", {"config": {"postgresql": {"parameters": {"work_mem": new}}}}, tmp_path
+    )
+    assert res["changed"] is True, res
+    assert res["changes"] == {"postgresql": {"parameters": {"work_mem": new}}}
+    assert res["restarted"] == []
+    assert params(cluster)["work_mem"] == new
+    assert cluster.requests("PATCH /config") == patches + 1
+    assert cluster.start_times() == before
+    deadline = time.time() + 30
+    while set(cluster.settings("work_mem").values()) != {new} and time.time() < deadline:
+        time.sleep(1)
+    assert set(cluster.settings("work_mem").values()) == {new}  # applied by reload on every member
+
+
+def _restart_change(cluster, tmp_path, delta, **extra):
+    current = int(params(cluster)["max_connections"])
+    before, leader = cluster.start_times(), cluster.leader()
+    args = {"config": {"postgresql": {"parameters": {"max_connections": current + delta}}}}
+    args.update(extra)
+    res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
+    assert res["changed"] is True, res
+    after = cluster.start_times()
+    assert all(after[n] > before[n] for n in before), "every member restarted (its postmaster start time moved)"
+    assert set(cluster.settings("max_connections").values()) == {str(current + delta)}
+    assert res["pending_restart"] == {"pg1": False, "pg2": False, "pg3": False}
+    return res, leader, after
+
+
+def test_restart_needed_increase_restarts_replicas_first(cluster, tmp_path):
+    res, leader, started = _restart_change(cluster, tmp_path, +10)
+    replicas = sorted(n for n in started if n != leader)
+    assert res["restarted"] == replicas + [leader]
+    assert res["restart_order"]["order"] == "replicas_first"
+    assert max(started[n] for n in replicas) < started[leader], "replicas restarted before the primary"
+    assert cluster.leader() == leader
+
+
+def test_restart_needed_decrease_restarts_primary_first(cluster, tmp_path):
+    res, leader, started = _restart_change(cluster, tmp_path, -10)
+    assert res["restarted"][0] == leader
+    assert res["restart_order"] == {"order": "primary_first", "reason": "decrease of max_connections"}
+    assert started[leader] < min(t for n, t in started.items() if n != leader), "primary restarted first"
+
+
+def test_repeat_sends_no_patch_and_restarts_nothing(cluster, tmp_path):
+    current = params(cluster)
+    same = {
+        "postgresql": {
+            "parameters": {"max_connections": str(current["max_connections"]), "work_mem": current["work_mem"]}
+        }
+    }
+    before = cluster.start_times()
+    patches, restarts = cluster.requests("PATCH /config"), cluster.requests("POST /restart")
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": same}, tmp_path)
+    assert res["changed"] is False and res["changes"] == {} and res["restarted"] == []
+    assert cluster.requests("PATCH /config") == patches
+    assert cluster.requests("POST /restart") == restarts
+    assert cluster.start_times() == before
+
+
+def test_null_deletes_a_key(cluster, tmp_path):
+    mod = "baremetal.k8s.patroni_config"
+    res = run_module(
+        cluster, mod, {"config": {"postgresql": {"parameters": {"log_min_duration_statement": 1000}}}}, tmp_path
+    )
+    assert res["changed"] is True and params(cluster)["log_min_duration_statement"] == 1000
+    res = run_module(
+        cluster,
+        mod,
+        {"config": {"postgresql": {"parameters": {"log_min_duration_statement": None}}}},
+        tmp_path,
+        diff=True,
+    )
+    assert res["changed"] is True
+    assert res["changes"] == {"postgresql": {"parameters": {"log_min_duration_statement": None}}}
+    assert res["diff"]["before"] == {"postgresql": {"parameters": {"log_min_duration_statement": 1000}}}
+    assert "log_min_duration_statement" not in params(cluster)
+    patches = cluster.requests("PATCH /config")
+    res = run_module(
+        cluster, mod, {"config": {"postgresql": {"parameters": {"log_min_duration_statement": None}}}}, tmp_path
+    )
+    assert res["changed"] is False and cluster.requests("PATCH /config") == patches
+
+
+def test_wrong_password_fails_clearly_and_changes_nothing(cluster, tmp_path):
+    before = cluster.config()
+    args = {
+        "config": {
+            "postgresql": {
+                "parameters": {"work_mem": other(before["postgresql"]["parameters"]["work_mem"], "4MB", "5MB")}
+            }
+        }
+    }
+    res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path, password="not-the-password")
+    assert res.get("failed") is True
+    assert "401" in res["msg"] and "PATCH /config" in res["msg"] and cluster.api_url in res["msg"]
+    assert cluster.config() == before
+
+
+def test_check_mode_predicts_and_changes_nothing(cluster, tmp_path):
+    before_cfg, before_times = cluster.config(), cluster.start_times()
+    patches, leader = cluster.requests("PATCH /config"), cluster.leader()
+    new = int(before_cfg["postgresql"]["parameters"]["max_connections"]) + 5
+    args = {"config": {"postgresql": {"parameters": {"max_connections": new}}}}
+    res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path, check=True, diff=True)
+    assert res["changed"] is True
+    assert res["changes"] == {"postgresql": {"parameters": {"max_connections": new}}}
+    assert res["restarted"] == sorted(n for n in before_times if n != leader) + [leader]
+    assert res["diff"]["after"] == {"postgresql": {"parameters": {"max_connections": new}}}
+    assert set(res["diff"]["before"]["postgresql"]["parameters"]) == {"max_connections"}
+    assert cluster.config() == before_cfg
+    assert cluster.requests("PATCH /config") == patches
+    assert cluster.start_times() == before_times
+
+
+def test_timing_violation_is_refused(cluster, tmp_path):
+    before, patches = cluster.config(), cluster.requests("PATCH /config")
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": {"loop_wait": "60"}}, tmp_path)
+    assert res.get("failed") is True
+    assert "loop_wait + 2 * retry_timeout <= ttl" in res["msg"] and "60 + 2 * 10 > 30" in res["msg"]
+    assert cluster.config() == before and cluster.requests("PATCH /config") == patches
+
+
+def test_switchover_instead_of_primary_restart(cluster, tmp_path):
+    leader = cluster.leader()
+    res, _, _ = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
+    assert res["switchover"]["from"] == leader
+    assert cluster.leader() == res["switchover"]["to"] != leader
+    assert res["restarted"][-1] == leader
+
+
+def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
+    leader = cluster.leader()
+    victim = sorted(n for n in cluster.members() if n != leader)[-1]
+    others = [n for n in cluster.members() if n != victim]
+    before = cluster.start_times()
+    new = int(params(cluster)["max_connections"]) + 5
+    args = {"config": {"postgresql": {"parameters": {"max_connections": new}}}, "pending_timeout": 15}
+    pid = cluster.patroni_pid(victim)
+    os.kill(pid, signal.SIGSTOP)  # its REST API hangs; its member key stays until ttl
+    try:
+        res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert res.get("failed") is True
+    assert re.search(r"member %s \(http://127\.0\.0\.1:\d+\): REST API unreachable" % victim, res["msg"]), res["msg"]
+    assert res["changed"] is True and res["restarted"] == []
+    after = cluster.start_times()
+    assert all(after[n] == before[n] for n in others), "no member restarted while the cluster was degraded"
+    assert params(cluster)["max_connections"] == new  # the change itself is in the DCS
+    cluster.wait_healthy()
+    time.sleep(8)  # one HA loop on the resumed member
+    res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
+    assert res["changed"] is True and res["changes"] == {} and len(res["restarted"]) == 3
+    assert set(cluster.settings("max_connections").values()) == {str(new)}
