@@ -48,6 +48,13 @@ func TestSameManifestIsEmpty(t *testing.T) {
 	}
 }
 
+func TestSourceCommentsAreIgnored(t *testing.T) {
+	other := strings.Replace(oldManifest, "# Source: demo/templates/cm.yaml\n", "", 1)
+	if out := diffOf(t, oldManifest, other, false); out != "" {
+		t.Fatalf("expected no diff, got %q", out)
+	}
+}
+
 func TestChangedValueShowsResource(t *testing.T) {
 	out := diffOf(t, oldManifest, strings.Replace(oldManifest, `b: "2"`, `b: "3"`, 1), false)
 	for _, want := range []string{"default, demo, ConfigMap () has changed:", `-   b: "2"`, `+   b: "3"`} {

@@ -58,6 +58,7 @@ func parseManifest(text, namespace string) (map[string]*yaml.Node, error) {
 			continue
 		}
 		root := doc.Content[0]
+		stripComments(root) // "# Source:" lines differ between `helm get` and a dry-run
 		group := scalar(root, "apiVersion")
 		if i := strings.LastIndex(group, "/"); i >= 0 {
 			group = group[:i]
@@ -70,6 +71,13 @@ func parseManifest(text, namespace string) (map[string]*yaml.Node, error) {
 		}
 		key := fmt.Sprintf("%s, %s, %s (%s)", ns, scalar(root, "metadata", "name"), scalar(root, "kind"), group)
 		docs[key] = root
+	}
+}
+
+func stripComments(node *yaml.Node) {
+	node.HeadComment, node.LineComment, node.FootComment = "", "", ""
+	for _, sub := range node.Content {
+		stripComments(sub)
 	}
 }
 
