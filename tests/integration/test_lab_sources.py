@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -76,6 +77,18 @@ def tiny_chart(root: Path, name: str = "labprobe", version: str = "0.1.0") -> Pa
           name: {{ .Release.Name }}-secret
         stringData:
           password: {{ .Values.password | quote }}
+        """)
+    )
+    (chart / "templates/hook.yaml").write_text(
+        textwrap.dedent("""\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {{ .Release.Name }}-hook
+          annotations:
+            helm.sh/hook: post-install,post-upgrade
+        data:
+          release: {{ .Release.Name | quote }}
         """)
     )
     return chart
@@ -333,6 +346,13 @@ def test_second_up_reuses_the_running_servers(sources):
     run([str(UP)], timeout=600)
     assert time.monotonic() - started < 60
     assert [(LAB_DIR / "sources" / p).read_text() for p in ("nginx.pid", "registry.pid")] == pids
+
+
+def test_diff_plugin_go_unit_tests():
+    if shutil.which("go") is None:
+        pytest.skip("go is not installed")
+    res = run(["go", "test", "./..."], cwd=REPO / "tests/lab/helm/diffplugin", timeout=600)
+    assert "ok" in res.stdout
 
 
 # --- helm diff against the lab's API server -------------------------------------------------------------
