@@ -34,8 +34,7 @@ proxy_up() {
   proxy_write_config
   log "starting apt-cacher-ng on 127.0.0.1 and $LAB_BRIDGE_IP port $LAB_APT_PROXY_PORT"
   apt-cacher-ng -c "$PROXY_DIR/conf" >"$PROXY_DIR/log/stdout.log" 2>&1
-  local i
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     pid_alive "$(proxy_pidfile)" || { sleep 0.2; continue; }
     # Any HTTP answer means it listens (it answers 403/500 for unknown paths).
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LAB_APT_PROXY_PORT/" || true)" != 000 ] && return 0
@@ -45,12 +44,12 @@ proxy_up() {
 }
 
 proxy_down() {
-  local pidfile pid i
+  local pidfile pid
   pidfile=$(proxy_pidfile)
   pid_alive "$pidfile" || { rm -rf "$PROXY_DIR"; return 0; }
   pid=$(cat "$pidfile")
   kill -TERM "$pid"
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   rm -rf "$PROXY_DIR"
 }

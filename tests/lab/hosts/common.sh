@@ -1,6 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # Shared by the hosts component's scripts: paths, the apt proxy and ssh helpers.
-# shellcheck source=../lib.sh
+# shellcheck source=../lib.sh disable=SC2034  # a library: its variables are used by the sourcing scripts
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 HOSTS_DIR="$LAB_DIR/hosts"                  # one dir per machine: rootfs/, nspawn.pid, console.log
@@ -52,7 +52,7 @@ exec_in_cgroup() {
 remove_cgroups() {
   local cg
   for cg in $(host_cgroups "$1"); do
-    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
 }
 

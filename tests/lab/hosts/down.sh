@@ -3,9 +3,9 @@
 # Keeps the rootfs tarball and the apt cache (in $CACHE_DIR) and the lab ssh key.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=common.sh
+# shellcheck source=SCRIPTDIR/common.sh
 source "$HERE/common.sh"
-# shellcheck source=apt_proxy.sh
+# shellcheck source=SCRIPTDIR/apt_proxy.sh
 source "$HERE/apt_proxy.sh"
 need_root
 : "${LAB_STOP_TIMEOUT:=30}"   # seconds for a clean guest shutdown before SIGKILL

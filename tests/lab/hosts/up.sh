@@ -3,11 +3,11 @@
 # ssh with the lab key, apt through the lab's apt-cacher-ng. Idempotent: reuses what is running.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=common.sh
+# shellcheck source=SCRIPTDIR/common.sh
 source "$HERE/common.sh"
-# shellcheck source=apt_proxy.sh
+# shellcheck source=SCRIPTDIR/apt_proxy.sh
 source "$HERE/apt_proxy.sh"
-# shellcheck source=rootfs.sh
+# shellcheck source=SCRIPTDIR/rootfs.sh
 source "$HERE/rootfs.sh"
 : "${LAB_BOOT_TIMEOUT:=180}"   # seconds per host until ssh works and systemd is up
 
