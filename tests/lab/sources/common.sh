@@ -30,11 +30,16 @@ pid_alive() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -qa "$2" "/proc/$pid/cmdline" 2>/dev/null
 }
 
-# stop_pid PIDFILE NAME: TERM, wait up to 10 s, then KILL; removes the pidfile.
+# stop_pid PIDFILE NAME [CONFIG]: TERM, wait up to 10 s, then KILL; removes the pidfile. Without a usable
+# pidfile, a process started with our own CONFIG path (unique to this lab dir) is found by that path.
 stop_pid() {
-  local pid i
+  local pid="" i
   if pid_alive "$1" "$2"; then
     pid=$(cat "$1")
+  elif [ -n "${3:-}" ]; then
+    pid=$(pgrep -o -f -- "$2.* $3\$" || true)
+  fi
+  if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true

@@ -4,8 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$LAB_ROOT/sources/common.sh"
 
-stop_pid "$NGINX_PID" nginx
-stop_pid "$REGISTRY_PID" docker-registry
+stop_pid "$NGINX_PID" nginx "$NGINX_CONF"
+stop_pid "$REGISTRY_PID" docker-registry "$REGISTRY_CONF"
 if [ -d "$GNUPGHOME" ]; then gpgconf --kill gpg-agent 2>/dev/null || true; fi
 rm -f "$LAB_DIR/sources.env"
 if [ "${1:-}" = --purge ]; then
