@@ -23,11 +23,18 @@ LAB_NODES = ["master", "node-0", "node-1", "node-2"]
 PAUSE = "registry.k8s.io/pause:3.10"  # never pulled: kwok nodes run no containers
 
 
+def find_helm() -> str | None:
+    """helm on PATH, else the one the lab's helm component installed."""
+    helm_env = LAB_DIR / "helm.env"
+    lab_helm = read_env(helm_env).get("LAB_HELM") if helm_env.exists() else None
+    return shutil.which("helm") or (lab_helm if lab_helm and os.access(lab_helm, os.X_OK) else None)
+
+
 def read_env(path: Path) -> dict:
     env = {}
     for line in path.read_text().splitlines():
         key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value
+        env[key] = value.strip('"')
     return env
 
 
@@ -307,7 +314,7 @@ def test_crd_and_custom_resource(kubectl, get_json, namespace):
         kubectl("delete", f"crd/widgets.{group}", check=False)
 
 
-@pytest.mark.skipif(shutil.which("helm") is None, reason="helm is not on PATH")
+@pytest.mark.skipif(find_helm() is None, reason="no helm on PATH nor in the lab (tests/lab/helm)")
 def test_helm_install_wait(lab, get_json, namespace, tmp_path):
     chart = tmp_path / "lab-hello"
     (chart / "templates").mkdir(parents=True)
@@ -330,7 +337,7 @@ def test_helm_install_wait(lab, get_json, namespace, tmp_path):
         )
     )
     env = {**os.environ, "KUBECONFIG": lab["KUBECONFIG"]}
-    helm = ["helm", "--namespace", namespace]
+    helm = [find_helm(), "--namespace", namespace]
     subprocess.run(
         [*helm, "upgrade", "--install", "hello", str(chart), "--wait", "--atomic", "--timeout", "2m"],
         env=env,

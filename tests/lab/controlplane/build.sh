@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Build the lab's Kubernetes binaries from the Go module proxy into $CACHE_DIR/k8s-$LAB_K8S_VERSION/bin:
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubeadm, kubelet, kubectl (one `go build`,
 # shared compilation) and kwok. Skips whatever is already there. etcd comes from Debian (etcd-server).
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 K8S_DIR="$CACHE_DIR/k8s-$LAB_K8S_VERSION"

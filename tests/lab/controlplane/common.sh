@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # a library: the sourcing scripts use its variables
 # Paths and process helpers shared by the controlplane scripts (sourced after ../lib.sh).
 K8S_BIN="$CACHE_DIR/k8s-$LAB_K8S_VERSION/bin"
 CP_DIR="$LAB_DIR/controlplane"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Stop the lab control plane and remove its runtime state ($LAB_DIR/controlplane, kubeconfigs, PVs,
 # env file). Works on a half-built state; keeps the binary cache.
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
 
@@ -18,18 +21,18 @@ while read -r pid; do pids+=("$pid"); done < <(
 )
 # SIGTERM everything, wait up to 10s, then SIGKILL what is left.
 for pid in "${pids[@]}"; do
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true
 done
 for _ in $(seq 40); do
   left=0
   for pid in "${pids[@]}"; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && left=1
+    if kill -0 "$pid" 2>/dev/null; then left=1; fi
   done
   [ "$left" = 0 ] && break
   sleep 0.25
 done
 for pid in "${pids[@]}"; do
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
 done
 
 rm -rf "$CP_DIR" "$LAB_DIR/pv" "$ADMIN_CONF" "$LAB_DIR/admin-bridge.conf" "$LAB_DIR/controlplane.env"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Create the lab's nodes (master, node-0..2) as kwok-managed fake nodes and wait until they are Ready.
 # Nodes that already exist (e.g. a real kubelet on a lab host registered it) are left alone.
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 kc() { "$KUBECTL" --kubeconfig "$ADMIN_CONF" "$@"; }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # PKI of the lab control plane (openssl): CA, apiserver serving cert, service-account keypair, client
 # certs for admin (system:masters), controller-manager and scheduler, and a front-proxy CA + client (as
 # kubeadm makes; aggregated API servers and delegated authentication need it). Keeps existing files.
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 need_cmd openssl "apt-get install openssl"
 

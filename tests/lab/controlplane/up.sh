@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Bring up the lab control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok (fake nodes)
 # and the lab PV provisioner; write admin kubeconfigs and $LAB_DIR/controlplane.env. Idempotent.
 # Set LAB_CP_SKIP_NODES=1 to skip creating the kwok nodes (when real lab hosts register instead).
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
 [ -n "$LAB_ETCD_BIN" ] || die "missing 'etcd': apt-get install etcd-server"
