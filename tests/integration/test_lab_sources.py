@@ -214,6 +214,21 @@ def test_helm_pull_from_oci_registry(sources, helm, tmp_path):
     assert missing.returncode != 0
 
 
+def test_oci_registry_behind_basic_auth(sources, helm, tmp_path):
+    registry = sources["LAB_OCI_REGISTRY_AUTH"]
+    name = sorted(served_chart_names(sources))[0]
+    index = yaml.safe_load(fetch(sources["LAB_CHART_REPO_URL"] + "/index.yaml", ("lab", sources["PASSWORD"]))[1])
+    version = index["entries"][name][0]["version"]
+    pull = ["pull", f"oci://{registry}/charts/{name}", "--version", version, "--plain-http", "-d", str(tmp_path)]
+    assert helm(*pull, check=False).returncode != 0  # anonymous pull is refused
+    login = ["registry", "login", registry, "--plain-http", "-u", "lab", "--password-stdin"]
+    wrong = helm(*login, stdin="wrong-" + sources["PASSWORD"], check=False)
+    assert wrong.returncode != 0 and "401" in wrong.stderr
+    helm(*login, stdin=sources["PASSWORD"])
+    helm(*pull)
+    assert (tmp_path / f"{name}-{version}.tgz").exists()
+
+
 def apt_config(tmp: Path, repo_url: str, key: bytes) -> list[str]:
     """apt-get options that keep state, cache and sources in tmp; only the given key is trusted."""
     for sub in (

@@ -12,6 +12,7 @@ HTPASSWD_FILE="$SRC_DIR/chart-repo.htpasswd"
 PASSWORD_FILE="$SRC_DIR/chart-repo.password"
 export GNUPGHOME="$SRC_DIR/gnupg"
 CHART_REPO_USER=lab
+: "${LAB_REGISTRY_AUTH_PORT:=5001}"   # nginx: the registry behind basic auth (user lab)
 : "${LAB_APT_REVISION:=1.1}"           # pkgs.k8s.io names packages <version>-1.1
 
 # A private helm home so the lab never touches the invoking user's helm config.

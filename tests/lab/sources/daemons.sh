@@ -13,13 +13,31 @@ ensure_password() {
   mv "$HTPASSWD_FILE.new" "$HTPASSWD_FILE"
 }
 
+# registry_proxy COMMENT LISTEN_LINES [AUTH]: an nginx server passing the registry API through.
+registry_proxy() {
+  cat <<EOF
+    server {   # $1
+$2        client_max_body_size 0;
+        chunked_transfer_encoding on;
+        ${3:-}
+        location / {
+            proxy_pass http://127.0.0.1:$LAB_REGISTRY_PORT;
+            proxy_set_header Host \$http_host;
+            proxy_request_buffering off;
+            proxy_read_timeout 300s;
+        }
+    }
+EOF
+}
+
 write_nginx_conf() {
-  local ip chart_listen="" mirror_listen="" registry_listen=""
+  local ip chart_listen="" mirror_listen="" registry_listen="" registry_auth_listen=""
   for ip in $(listen_ips); do
-    chart_listen+="    listen $ip:$LAB_CHART_REPO_PORT;"$'\n'
-    mirror_listen+="    listen $ip:$LAB_MIRROR_PORT;"$'\n'
+    chart_listen+="        listen $ip:$LAB_CHART_REPO_PORT;"$'\n'
+    mirror_listen+="        listen $ip:$LAB_MIRROR_PORT;"$'\n'
     # The registry itself listens on loopback only; lab hosts reach it through nginx on the bridge.
-    [ "$ip" = 127.0.0.1 ] || registry_listen+="    listen $ip:$LAB_REGISTRY_PORT;"$'\n'
+    [ "$ip" = 127.0.0.1 ] || registry_listen+="        listen $ip:$LAB_REGISTRY_PORT;"$'\n'
+    registry_auth_listen+="        listen $ip:$LAB_REGISTRY_AUTH_PORT;"$'\n'
   done
   mkdir -p "$SRC_DIR/nginx/tmp" "$SRC_DIR/log"
   cat > "$NGINX_CONF.new" <<EOF
@@ -56,19 +74,10 @@ $mirror_listen        root $WWW_MIRROR;
     }
 EOF
   if [ -n "$registry_listen" ]; then
-    cat >> "$NGINX_CONF.new" <<EOF
-    server {   # the OCI registry for the lab hosts
-$registry_listen        client_max_body_size 0;
-        chunked_transfer_encoding on;
-        location / {
-            proxy_pass http://127.0.0.1:$LAB_REGISTRY_PORT;
-            proxy_set_header Host \$http_host;
-            proxy_request_buffering off;
-            proxy_read_timeout 300s;
-        }
-    }
-EOF
+    registry_proxy "the OCI registry for the lab hosts" "$registry_listen" >> "$NGINX_CONF.new"
   fi
+  registry_proxy "the OCI registry behind basic auth" "$registry_auth_listen" \
+    "auth_basic \"baremetal.k8s lab registry\"; auth_basic_user_file $HTPASSWD_FILE;" >> "$NGINX_CONF.new"
   echo "}" >> "$NGINX_CONF.new"
 }
 
@@ -88,7 +97,7 @@ start_nginx() {
   else
     local ip port
     for ip in $(listen_ips); do
-      for port in "$LAB_CHART_REPO_PORT" "$LAB_MIRROR_PORT" $([ "$ip" = 127.0.0.1 ] || echo "$LAB_REGISTRY_PORT"); do
+      for port in "$LAB_CHART_REPO_PORT" "$LAB_MIRROR_PORT" "$LAB_REGISTRY_AUTH_PORT" $([ "$ip" = 127.0.0.1 ] || echo "$LAB_REGISTRY_PORT"); do
         port_free "$ip" "$port" || die "sources: $ip:$port is taken by another program (ss -ltnp 'sport = :$port')"
       done
     done
