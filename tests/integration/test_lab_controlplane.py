@@ -20,6 +20,8 @@ LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
 UP = REPO / "tests/lab/controlplane/up.sh"
 K8S_VERSION = os.environ.get("LAB_K8S_VERSION", "v1.33.13")
 LAB_NODES = ["master", "node-0", "node-1", "node-2"]
+BRIDGE_IP = os.environ.get("LAB_NET_PREFIX", "10.77.0") + ".1"
+API_PORT = os.environ.get("LAB_APISERVER_PORT", "6443")
 PAUSE = "registry.k8s.io/pause:3.10"  # never pulled: kwok nodes run no containers
 
 
@@ -93,8 +95,31 @@ def test_versions(kubectl):
 def test_admin_kubeconfigs_are_private(lab):
     for conf in (lab["KUBECONFIG"], lab["LAB_KUBECONFIG_BRIDGE"]):
         assert Path(conf).stat().st_mode & 0o777 == 0o600
-    assert f"https://127.0.0.1:{os.environ.get('LAB_APISERVER_PORT', '6443')}" in Path(lab["KUBECONFIG"]).read_text()
-    assert "https://10.77.0.1:" in Path(lab["LAB_KUBECONFIG_BRIDGE"]).read_text()
+    assert f"server: https://127.0.0.1:{API_PORT}\n" in Path(lab["KUBECONFIG"]).read_text()
+    assert f"server: https://{BRIDGE_IP}:{API_PORT}\n" in Path(lab["LAB_KUBECONFIG_BRIDGE"]).read_text()
+
+
+def bridge_is_local() -> bool:
+    res = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True, check=False)
+    return f" {BRIDGE_IP}/" in res.stdout
+
+
+@pytest.mark.skipif(not bridge_is_local(), reason="the lab bridge (tests/lab/hosts) is down")
+def test_bridge_kubeconfig_reaches_the_api_server(lab):
+    res = subprocess.run(
+        [lab["LAB_KUBECTL"], "--kubeconfig", lab["LAB_KUBECONFIG_BRIDGE"], "get", "--raw", "/readyz"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert res.returncode == 0 and res.stdout == "ok", res.stderr
+
+
+def test_kubernetes_service_points_at_the_bridge_address(get_json):
+    slices = get_json("-n", "default", "endpointslices", "-l", "kubernetes.io/service-name=kubernetes")["items"]
+    addresses = {a for s in slices for e in s["endpoints"] for a in e["addresses"]}
+    assert addresses == {BRIDGE_IP}
 
 
 def test_nodes_ready(get_json):
