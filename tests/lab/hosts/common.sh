@@ -64,6 +64,16 @@ host_pids() {
   done | sort -un
 }
 
+# The host side of the veth pair nspawn creates for --network-bridge.
+host_veth() { echo "vb-${1:0:12}"; }
+
+# A veth left by a guest whose network namespace is still being torn down blocks the next boot.
+remove_veth() {
+  local veth
+  veth=$(host_veth "$1")
+  if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" 2>/dev/null || true; fi
+}
+
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 lab_ssh() {

@@ -29,6 +29,7 @@ for n in "${names[@]}"; do
   kill -KILL $(host_pids "$n") 2>/dev/null || true
   for _ in $(seq 25); do [ -z "$(host_pids "$n")" ] && break; sleep 0.2; done
   remove_cgroups "$n"
+  remove_veth "$n"
 done
 for cg in $(host_cgroups lab); do rmdir "$(dirname "$cg")" 2>/dev/null || true; done
 

@@ -48,6 +48,7 @@ boot_host() {
   local name=$1 dir="$HOSTS_DIR/$1"
   pid_alive "$dir/nspawn.pid" && return 0
   log "booting $name (${LAB_HOST_IP[$name]})"
+  remove_veth "$name"
   # --register=no/--keep-unit: no host systemd here. On SIGTERM nspawn shuts the guest down cleanly.
   # The subshell joins the host's own cgroups, then becomes nspawn (same pid, for the pidfile).
   # shellcheck disable=SC2086
