@@ -257,7 +257,7 @@ def apply_config(module, client, result):
         desired, patch = plan(current, module.params)
         problem = timing_error(desired)
         if problem and patch:
-            module.fail_json(msg="refusing the change: " + problem, changes=patch, **result)
+            module.fail_json(msg="refusing the change: " + problem, **dict(result, changes=patch))
         elif problem:
             module.warn("the current dynamic configuration breaks the timing rule: " + problem)
         if not patch or module.check_mode:

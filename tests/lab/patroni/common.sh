@@ -10,7 +10,8 @@ PG_BIN=/usr/lib/postgresql/15/bin
 MEMBERS=(pg1 pg2 pg3)
 
 gen_pw() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
-as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql "$@"; }
+# as_pg CMD...: exec CMD as postgres; used as `as_pg ... &` so that $! is the pid of CMD itself.
+as_pg() { exec setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql "$@"; }
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # http_json URL: prints the body of a GET (exit 1 when unreachable or not 2xx/503).
