@@ -323,6 +323,17 @@ def test_files_mirror_helm_tarball_matches_checksum(sources, tmp_path):
     assert out.startswith(version + "+")
 
 
+def test_files_mirror_kubernetes_binaries_match_checksums(sources):
+    base = f"{sources['LAB_FILES_URL']}/kubernetes/release/{os.environ.get('LAB_K8S_VERSION', 'v1.33.13')}"
+    status, listing = fetch(base + "/bin/linux/amd64/")
+    if status != 200 or b"kubectl" not in listing:
+        pytest.skip("the lab's kubernetes binaries are not built yet")
+    for name in ("kubeadm", "kubelet", "kubectl"):
+        status, binary = fetch(f"{base}/bin/linux/amd64/{name}")
+        assert status == 200
+        assert fetch(f"{base}/bin/linux/amd64/{name}.sha256")[1].decode().strip() == hashlib.sha256(binary).hexdigest()
+
+
 def test_helm_diff_plugin_installs_from_the_mirror(sources, helm, tmp_path):
     """The tarball has the upstream release layout (diff/plugin.yaml, diff/bin/diff): offline installs unpack
     it into HELM_PLUGINS, as the helm role does."""

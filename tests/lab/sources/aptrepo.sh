@@ -66,8 +66,10 @@ EOF
 # build_deb NAME VERSION DEPENDS DESCRIPTION FILE:DEST...: one .deb into $1's pool, reused when present.
 build_deb() {
   local name=$1 version=$2 depends=$3 description=$4 pool=$5; shift 5
-  local deb="$pool/${name}_${version}_${APT_DEB_ARCH}.deb" root spec
-  [ -s "$deb" ] && return 0
+  local deb="$pool/${name}_${version}_${APT_DEB_ARCH}.deb" root spec sources=""
+  for spec in "$@"; do sources+=$(sha256sum "${spec%%:*}" | cut -c1-64); done
+  # Reused while the same binaries built it (a rebuilt binary of the same version makes a new .deb).
+  [ -s "$deb" ] && [ "$(cat "$deb.sources" 2>/dev/null)" = "$sources" ] && return 0
   root=$(mktemp -d)
   mkdir -p "$root/DEBIAN"
   for spec in "$@"; do
@@ -89,6 +91,7 @@ build_deb() {
   } > "$root/DEBIAN/control"
   dpkg-deb --root-owner-group -Zgzip -z1 --build "$root" "$deb.tmp" >/dev/null
   mv "$deb.tmp" "$deb"
+  echo "$sources" > "$deb.sources"
   rm -rf "$root"
 }
 

@@ -2,7 +2,7 @@
 # The files mirror under /files/, in the upstream download layouts, so roles' offline mode is exercised:
 #   /files/helm/helm-<ver>-linux-amd64.tar.gz(.sha256sum|.sha256)     like get.helm.sh (also under /files/helm/<ver>/)
 #   /files/helm-diff/v<ver>/helm-diff-linux-amd64.tgz                  like the plugin's release downloads
-#   /files/kubernetes/<ver>/bin/linux/amd64/<bin>(.sha256)             like dl.k8s.io, for binaries that exist
+#   /files/kubernetes/release/<ver>/bin/linux/amd64/<bin>(.sha256)     like dl.k8s.io, for binaries that exist
 
 # link_or_copy SRC DEST: hardlink when possible (same file system), else copy.
 link_or_copy() { ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
@@ -40,10 +40,10 @@ publish_files() {
   link_or_copy "$LAB_HELM_DIFF_TARBALL" "$diff_dir/helm-diff-linux-amd64.tgz"
   checksums "$diff_dir/helm-diff-linux-amd64.tgz"
 
-  mkdir -p "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64"
+  mkdir -p "$files/kubernetes/release/$LAB_K8S_VERSION/bin/linux/amd64"
   for bin in kubeadm kubelet kubectl crictl; do
     [ -x "$K8S_BIN/$bin" ] || continue
-    link_or_copy "$K8S_BIN/$bin" "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64/$bin"
-    sha256sum "$K8S_BIN/$bin" | cut -d' ' -f1 > "$files/kubernetes/$LAB_K8S_VERSION/bin/linux/amd64/$bin.sha256"
+    link_or_copy "$K8S_BIN/$bin" "$files/kubernetes/release/$LAB_K8S_VERSION/bin/linux/amd64/$bin"
+    sha256sum "$K8S_BIN/$bin" | cut -d' ' -f1 > "$files/kubernetes/release/$LAB_K8S_VERSION/bin/linux/amd64/$bin.sha256"
   done
 }
