@@ -26,13 +26,23 @@ alive() {
   ours "$pid"
 }
 
-# start NAME CMD...: run CMD detached with its log and pidfile, unless it already runs.
+# start NAME CMD...: run CMD detached with its log and pidfile. A running instance is reused when it was
+# started with the same command line, and replaced when the command line changed (edited flags).
 start() {
-  local name=$1; shift
-  if alive "$name"; then return 0; fi
+  local name=$1 pid cmdline; shift
+  cmdline=$(printf '%q ' "$@")
+  if alive "$name"; then
+    [ "$(cat "$CP_DIR/$name.cmdline" 2>/dev/null)" = "$cmdline" ] && return 0
+    pid=$(cat "$CP_DIR/$name.pid")
+    log "controlplane: restarting $name (command line changed)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
   mkdir -p "$CP_LOGS"
   setsid "$@" >>"$CP_LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$CP_DIR/$name.pid"
+  printf '%s' "$cmdline" > "$CP_DIR/$name.cmdline"
   log "controlplane: started $name (pid $!)"
 }
 

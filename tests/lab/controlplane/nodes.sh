@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Create the lab's nodes (master, node-0..2) as kwok-managed fake nodes and wait until they are Ready.
-# Nodes that already exist (e.g. a real kubelet on a lab host registered it) are left alone.
+# nodes.sh [create|delete]: create the lab's nodes (master, node-0..2) as kwok-managed fake nodes and
+# wait until they are Ready; nodes that already exist (e.g. registered by a real kubelet on a lab host)
+# are left alone. `delete` removes only the kwok-managed ones, making room for real kubelets.
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 kc() { "$KUBECTL" --kubeconfig "$ADMIN_CONF" "$@"; }
+
+if [ "${1:-create}" = delete ]; then
+  for node in "${LAB_HOSTS[@]}"; do
+    fake=$(kc get node "$node" -o 'jsonpath={.metadata.annotations.kwok\.x-k8s\.io/node}' 2>/dev/null || true)
+    if [ "$fake" = fake ]; then kc delete node "$node" >/dev/null && log "controlplane: deleted fake node $node"; fi
+  done
+  exit 0
+fi
 
 for node in "${LAB_HOSTS[@]}"; do
   kc get node "$node" >/dev/null 2>&1 && continue

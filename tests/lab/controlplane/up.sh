@@ -55,7 +55,8 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --client-ca-file "$PKI/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-  --authorization-mode Node,RBAC --enable-bootstrap-token-auth --allow-privileged \
+  --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+  --enable-bootstrap-token-auth --allow-privileged \
   --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
   --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
   --requestheader-extra-headers-prefix X-Remote-Extra- \
