@@ -362,17 +362,14 @@ def test_helm_install_wait(lab, get_json, namespace, tmp_path):
         )
     )
     env = {**os.environ, "KUBECONFIG": lab["KUBECONFIG"]}
-    helm = [find_helm(), "--namespace", namespace]
-    subprocess.run(
-        [*helm, "upgrade", "--install", "hello", str(chart), "--wait", "--atomic", "--timeout", "2m"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    status = json.loads(
-        subprocess.run([*helm, "status", "hello", "-o", "json"], env=env, check=True, capture_output=True).stdout
-    )
-    assert status["info"]["status"] == "deployed"
+
+    def helm(*args: str) -> str:
+        cmd = [find_helm(), "--namespace", namespace, *args]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
+        assert res.returncode == 0, f"helm {' '.join(args)}: {res.stderr}"
+        return res.stdout
+
+    helm("upgrade", "--install", "hello", str(chart), "--wait", "--atomic", "--timeout", "2m")
+    assert json.loads(helm("status", "hello", "-o", "json"))["info"]["status"] == "deployed"
     assert get_json("-n", namespace, "deployment/hello")["status"]["readyReplicas"] == 2
-    subprocess.run([*helm, "uninstall", "hello", "--wait"], env=env, check=True, capture_output=True, timeout=120)
+    helm("uninstall", "hello", "--wait")
