@@ -95,9 +95,11 @@ start_nginx() {
       log "sources: nginx reloaded (listen addresses or paths changed)"
     fi
   else
-    local ip port
+    local ip port ports
     for ip in $(listen_ips); do
-      for port in "$LAB_CHART_REPO_PORT" "$LAB_MIRROR_PORT" "$LAB_REGISTRY_AUTH_PORT" $([ "$ip" = 127.0.0.1 ] || echo "$LAB_REGISTRY_PORT"); do
+      ports=("$LAB_CHART_REPO_PORT" "$LAB_MIRROR_PORT" "$LAB_REGISTRY_AUTH_PORT")
+      [ "$ip" = 127.0.0.1 ] || ports+=("$LAB_REGISTRY_PORT")
+      for port in "${ports[@]}"; do
         port_free "$ip" "$port" || die "sources: $ip:$port is taken by another program (ss -ltnp 'sport = :$port')"
       done
     done
@@ -105,6 +107,8 @@ start_nginx() {
     log "sources: nginx started on $(listen_ips | tr '\n' ' ')"
   fi
   wait_http "http://127.0.0.1:$LAB_CHART_REPO_PORT/index.yaml" 401
+  wait_http "http://127.0.0.1:$LAB_MIRROR_PORT/files/"
+  wait_http "http://127.0.0.1:$LAB_REGISTRY_AUTH_PORT/v2/" 401
 }
 
 start_registry() {

@@ -20,7 +20,7 @@ done
 bash "$LAB_ROOT/helm/install.sh"
 # shellcheck source=/dev/null
 source "$LAB_DIR/helm.env"
-mkdir -p "$SRC_DIR/log" "$WWW_CHARTS" "$WWW_MIRROR"
+mkdir -p "$SRC_DIR/log" "$WWW_CHARTS" "$WWW_MIRROR/files"
 chmod 0755 "$SRC_DIR"
 
 ensure_password
