@@ -23,7 +23,9 @@ build_kubernetes() {
   mod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' <<<"$info")
   local commit; commit=$(sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)",*$/\1/p' <<<"$info" | head -1)
   : "${commit:=0000000000000000000000000000000000000000}"  # the proxy usually has no Origin for k8s.io/kubernetes
-  local built; built=$(sed -n 's/^[[:space:]]*"Time": "\(.*\)",*$/\1/p' <<<"$info" | head -1)
+  local info_file built
+  info_file=$(sed -n 's/^[[:space:]]*"Info": "\(.*\)",*$/\1/p' <<<"$info")
+  built=$(grep -o '"Time": *"[^"]*"' "$info_file" | cut -d'"' -f4 || true)  # release time, reproducible
   # Throwaway wrapper module: require k8s.io/kubernetes and map each staging module (v0.0.0 plus a
   # ./staging replace in kubernetes' own go.mod) to its published version.
   rm -rf "$src" && mkdir -p "$src"
