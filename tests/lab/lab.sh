@@ -37,10 +37,13 @@ case "$cmd" in
 The lab:
   kubeconfig    export KUBECONFIG=${KUBECONFIG:-<controlplane down>}
   hosts         ssh -i $LAB_DIR/ssh/id_ed25519 root@${LAB_HOST_IP[master]}   (inventory: inventories/lab/hosts.yml)
+  helm          ${LAB_HELM:-<helm down>} (HELM_PLUGINS=${HELM_PLUGINS:-})
   chart repo    ${LAB_CHART_REPO_URL:-<sources down>} (user ${LAB_CHART_REPO_USER:-lab}, password in ${LAB_CHART_REPO_PASSWORD_FILE:-$LAB_DIR/sources/chart-repo.password})
-  OCI registry  ${LAB_OCI_REGISTRY:-<sources down>}
-  apt repo      ${LAB_APT_REPO_URL:-<sources down>}
-  Patroni       ${LAB_PATRONI_URLS:-<patroni down>}
+  OCI registry  ${LAB_OCI_CHARTS_URL:-<sources down>} (basic auth: ${LAB_OCI_REGISTRY_AUTH:-})
+  apt repo      ${LAB_APT_REPO_URL:-<sources down>} (key ${LAB_APT_KEY_URL:-})
+  files mirror  ${LAB_FILES_URL:-<sources down>}
+  Patroni 3     ${PATRONI_API_URLS:-<patroni down>} (REST password in ${PATRONI_SECRETS_FILE:-})
+  Patroni 4     ${PATRONI4_API_URLS:-<not started>}
   tear down     make lab-down
 INFO
     ;;
