@@ -89,7 +89,8 @@ class RollingRestart:
         return self.restarted
 
     def _restart(self, member, mode, cluster_role):
-        body = {"role": restart_role(cluster_role, self.version)}
+        # Each member gets its own major's role name (master on 3.x, primary on 4.x), also mid-upgrade.
+        body = {"role": restart_role(cluster_role, member.get("patroni_version") or self.version)}
         if body["role"] is None:
             body = {}
         if mode == "pending":

@@ -109,3 +109,10 @@ def test_degraded_cluster_refuses_before_any_restart():
     with pytest.raises(PatroniError, match="pg3"):
         run(api)
     assert api.calls == []
+
+
+def test_role_name_follows_each_members_own_version():
+    api = FakeApi(pending=("pg1",), version="3.0.2")
+    rr = RollingRestart(api, "4.1.5", 5, print)  # the api_url member already runs 4.x (mid-upgrade)
+    rr.run(rr.members(), "pending", "replicas_first", "restart")
+    assert api.calls[0][3]["role"] == "master"
