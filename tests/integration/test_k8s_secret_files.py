@@ -485,6 +485,11 @@ def test_leak_none_at_vvv(lab, runner, namespace, devstats_dir, tmp_path):
     output = "\n".join(outputs)
     assert "k8s_secret_files" in output and "PG_PASS.secret" in output  # the output is the real thing
     assert "<localhost> EXEC" in output or "ESTABLISH LOCAL CONNECTION" in output  # really -vvv
-    leaks = sorted({form for value in values for form in _forms(value) if form in output})
+    forms = {form for value in values for form in _forms(value)}
+    leaks = sorted(form for form in forms if form in output)
+    print(
+        "leak test: %d values, %d forms, %d runs, %d chars of -vvv output"
+        % (len(values), len(forms), len(outputs), len(output))
+    )
     assert leaks == [], "secret forms found in -vvv output: %d" % len(leaks)
     assert stat.S_IMODE(runner.vault_file.stat().st_mode) == 0o600
