@@ -63,8 +63,14 @@ class ActionModule(ActionBase):
                 return handle.read()
         except AnsibleError as err:
             # Vault errors name the file and the vault id, never the content.
-            reason = to_text(getattr(err, "message", err)).splitlines()[0]
+            cause = err.__cause__
+            if isinstance(cause, OSError) and cause.strerror:
+                reason = cause.strerror
+            else:
+                reason = to_text(getattr(err, "message", err)).splitlines()[0]
             raise SecretInputError("cannot read %s: %s" % (path, reason)) from None
+        except OSError as err:
+            raise SecretInputError("cannot read %s: %s" % (path, err.strerror or err.__class__.__name__)) from None
         finally:
             if real is not None:
                 self._loader.cleanup_tmp_file(real)

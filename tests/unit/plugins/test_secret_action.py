@@ -82,7 +82,7 @@ def test_temp_file_removed_when_reading_fails(tmp_path, loader, local_tmp, monke
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(action_mod, "open", broken_open, raising=False)
-    with pytest.raises(OSError):
+    with pytest.raises(SecretInputError, match="Input/output error"):
         make_action(loader, {}, tmp_path)._read(str(secret))
     assert list(local_tmp.iterdir()) == []
 
@@ -170,3 +170,18 @@ def test_absent_reads_nothing(tmp_path, loader, monkeypatch):
     monkeypatch.setattr(action, "_execute_module", lambda **kw: calls.append(kw["module_args"]) or {"changed": False})
     action.run(task_vars={})
     assert calls and "data" not in calls[0] and calls[0]["state"] == "absent"
+
+
+def test_os_error_reason_surfaces(tmp_path, loader, monkeypatch):
+    secret = tmp_path / "x.secret"
+    secret.write_bytes(b"x")
+    real_open = open
+
+    def deny(path, mode="r", *args, **kwargs):
+        if str(path) == str(secret):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    with pytest.raises(SecretInputError, match=r"cannot read .*x.secret: Permission denied"):
+        make_action(loader, {}, tmp_path)._read(str(secret))
