@@ -20,7 +20,7 @@ installed="$tmp/ansible_collections/baremetal/k8s"
 fail=0
 doc() {  # $1 type, $2 name: ansible-doc must render, with no warning about broken docs
   local out
-  if ! out=$(ansible-doc -t "$1" "baremetal.k8s.$2" 2>&1) || grep -qiE 'error|warning' <<<"$out"; then
+  if ! out=$(ansible-doc -t "$1" "baremetal.k8s.$2" 2>&1) || grep -qE '^\[(WARNING|ERROR)\]' <<<"$out"; then
     echo "sanity: ansible-doc -t $1 baremetal.k8s.$2 failed:" >&2; echo "$out" | head -20 >&2; fail=1
   else
     echo "sanity: ansible-doc -t $1 baremetal.k8s.$2 ok"
