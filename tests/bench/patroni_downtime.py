@@ -212,6 +212,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cluster", choices=["3", "4"], default="3", help="lab3 (Debian 3.0.2) or lab4 (PyPI 4.x)")
     parser.add_argument("--methods", default="seed,module,module-switchover")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (methods interleaved); reports means")
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between inserts")
     parser.add_argument("--no-up", action="store_true", help="do not run tests/lab/patroni/up.sh first")
     opts = parser.parse_args()
@@ -219,17 +220,17 @@ def main():
         subprocess.run([str(REPO / "tests/lab/patroni/up.sh")], check=True)
     lab = Lab("PATRONI" if opts.cluster == "3" else "PATRONI4")
     pause = int(str(lab.get("/config").get("loop_wait", 10))) + 2
-    results = [measure(lab, m, opts.interval, pause) for m in opts.methods.split(",")]
+    methods = opts.methods.split(",")
+    runs = [measure(lab, m, opts.interval, pause) for _ in range(opts.repeat) for m in methods]
     lab.module(BASELINE)
+    version = lab.get("/patroni")["patroni"]["version"]
     print(
-        "cluster %s (patroni %s), writer every %d ms"
-        % (lab.scope, lab.get("/patroni")["patroni"]["version"], opts.interval * 1000)
+        "cluster %s (patroni %s), writer every %d ms, %d round(s)"
+        % (lab.scope, version, opts.interval * 1000, opts.repeat)
     )
-    print(
-        "%-18s %14s %8s %8s %9s %12s %11s %s"
-        % ("method", "unavailable_s", "outages", "failed", "restarts", "switchovers", "sequence_s", "pending_after")
-    )
-    for r in results:
+    head = ("method", "unavailable_s", "outages", "failed", "restarts", "switchovers", "sequence_s", "pending_after")
+    print("%-18s %14s %8s %8s %9s %12s %11s %s" % head)
+    for r in runs:
         print(
             "%-18s %14.3f %8d %8d %9d %12d %11.1f %s"
             % (
@@ -243,10 +244,12 @@ def main():
                 ",".join(r["pending_after"]) or "-",
             )
         )
-    by = {r["method"]: r for r in results}
-    if "seed" in by and "module" in by and by["module"]["unavailable_s"] > 0:
-        print("ratio seed/module unavailability: %.2f" % (by["seed"]["unavailable_s"] / by["module"]["unavailable_s"]))
-    print(json.dumps(results))
+    mean = {m: sum(r["unavailable_s"] for r in runs if r["method"] == m) / opts.repeat for m in methods}
+    for m in methods:
+        print("mean unavailability %-18s %.3f s" % (m, mean[m]))
+    if mean.get("module"):
+        print("ratio seed/module unavailability: %.2f" % (mean["seed"] / mean["module"]))
+    print(json.dumps(runs))
 
 
 if __name__ == "__main__":
