@@ -247,7 +247,7 @@ def main():
     mean = {m: sum(r["unavailable_s"] for r in runs if r["method"] == m) / opts.repeat for m in methods}
     for m in methods:
         print("mean unavailability %-18s %.3f s" % (m, mean[m]))
-    if mean.get("module"):
+    if mean.get("module") and "seed" in mean:
         print("ratio seed/module unavailability: %.2f" % (mean["seed"] / mean["module"]))
     print(json.dumps(runs))
 
