@@ -63,12 +63,15 @@ class PatroniClient:
         if params.get("username") is not None:
             token = "%s:%s" % (params["username"], params.get("password") or "")
             self._auth = "Basic " + base64.b64encode(token.encode("utf-8")).decode("ascii")
-        context = ssl.create_default_context(cafile=params.get("ca_path"))
-        if not params.get("validate_certs", True):
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if params.get("client_cert"):
-            context.load_cert_chain(params["client_cert"], params.get("client_key"))
+        try:
+            context = ssl.create_default_context(cafile=params.get("ca_path"))
+            if not params.get("validate_certs", True):
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if params.get("client_cert"):
+                context.load_cert_chain(params["client_cert"], params.get("client_key"))
+        except (OSError, ssl.SSLError) as exc:
+            raise PatroniError("cannot load the TLS files (ca_path, client_cert, client_key): %s" % exc) from None
         self._opener = build_opener(HTTPSHandler(context=context))
 
     def request(self, method, path, body=None, *, base=None, timeout=None, who=None):

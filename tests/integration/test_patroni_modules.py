@@ -212,6 +212,9 @@ def test_restart_needed_increase_restarts_replicas_first(cluster, tmp_path):
     assert res["restart_order"]["order"] == "replicas_first"
     assert max(started[n] for n in replicas) < started[leader], "replicas restarted before the primary"
     assert cluster.leader() == leader
+    role = "primary" if cluster.version.startswith("4") else "master"
+    leader_log = (cluster.log_dir / leader / "patroni.log").read_text(errors="replace")
+    assert "received restart request: {'role': '%s', 'restart_pending': True}" % role in leader_log
 
 
 def test_restart_needed_decrease_restarts_primary_first(cluster, tmp_path):
@@ -332,3 +335,23 @@ def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
     res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
     assert res["changed"] is True and res["changes"] == {} and len(res["restarted"]) == 3
     assert set(cluster.settings("max_connections").values()) == {str(new)}
+
+
+def test_replaced_puts_the_whole_document(cluster, tmp_path):
+    current = cluster.config()
+    wanted = json.loads(json.dumps(current))
+    wanted["postgresql"]["parameters"]["work_mem"] = other(
+        current["postgresql"]["parameters"]["work_mem"], "4MB", "5MB"
+    )
+    wanted["postgresql"]["parameters"].pop("log_min_duration_statement", None)
+    wanted["check_timeline"] = True
+    puts = cluster.requests("PUT /config")
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": wanted, "state": "replaced"}, tmp_path)
+    assert res["changed"] is True and res["restarted"] == []
+    assert cluster.config() == wanted and cluster.requests("PUT /config") == puts + 1
+    wanted.pop("check_timeline")
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": wanted, "state": "replaced"}, tmp_path)
+    assert res["changes"] == {"check_timeline": None}
+    assert cluster.config() == wanted and cluster.requests("PUT /config") == puts + 2
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": wanted, "state": "replaced"}, tmp_path)
+    assert res["changed"] is False and cluster.requests("PUT /config") == puts + 2

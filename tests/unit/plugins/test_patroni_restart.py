@@ -5,7 +5,7 @@ import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s 
 
 # isort: on
 import pytest
-from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniError
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniClient, PatroniError
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
 
 
@@ -116,3 +116,11 @@ def test_role_name_follows_each_members_own_version():
     rr = RollingRestart(api, "4.1.5", 5, print)  # the api_url member already runs 4.x (mid-upgrade)
     rr.run(rr.members(), "pending", "replicas_first", "restart")
     assert api.calls[0][3]["role"] == "master"
+
+
+def test_client_errors_are_clear():
+    with pytest.raises(PatroniError, match="TLS files"):
+        PatroniClient({"api_url": "https://127.0.0.1:1", "ca_path": "/nonexistent/ca.pem"})
+    client = PatroniClient({"api_url": "http://127.0.0.1:1", "timeout": 2})
+    with pytest.raises(PatroniError, match=r"GET /config on http://127.0.0.1:1: unreachable"):
+        client.call("GET", "/config")
