@@ -31,11 +31,12 @@ collection-link: ## make ./.collections resolve baremetal.k8s to this checkout
 	@mkdir -p .collections/ansible_collections/baremetal
 	@ln -sfn ../../.. .collections/ansible_collections/baremetal/k8s
 
-lint: venv collection-link ## ruff, yamllint, ansible-lint (production profile)
+lint: venv collection-link ## ruff, yamllint, ansible-lint (production profile), shellcheck
 	ruff check .
 	ruff format --check plugins tests
 	yamllint -s .
 	ansible-lint --offline -q
+	shellcheck -x -S warning .ci/run $$(find tests -name '*.sh' -not -path '*/charts/*')
 
 sanity: venv ## build + install the collection, ansible-doc every module, syntax-check every playbook, EE context
 	tests/sanity/run.sh

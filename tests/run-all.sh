@@ -3,7 +3,7 @@
 # each test needs), molecule. Runs every tier even after a failure, then prints a summary whose last line is
 # pytest's closing line. Exits non-zero if any tier failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mkdir -p tests/output
 declare -A result; order=()
 tier() {

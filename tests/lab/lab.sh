@@ -32,6 +32,7 @@ case "$cmd" in
       if [ -f "$LAB_DIR/$c.env" ]; then echo "$c: up ($LAB_DIR/$c.env)"; else echo "$c: down"; fi
     done ;;
   info)
+    # shellcheck source=/dev/null
     for c in "${comps[@]}"; do [ -f "$LAB_DIR/$c.env" ] && source "$LAB_DIR/$c.env"; done
     cat <<INFO
 The lab:

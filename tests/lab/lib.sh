@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sets globals for the scripts that source it
 # Shared settings of the lab. Every lab script sources this file; every value can be overridden
 # from the environment. The lab only ever uses loopback and its own bridge/namespaces.
 set -euo pipefail

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sets globals for the scripts that source it
 # A signed flat apt repository laid out like pkgs.k8s.io: /core:/stable:/v1.XX/deb/ with Release.key.
 
 K8S_BIN="$CACHE_DIR/k8s-$LAB_K8S_VERSION/bin"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sets globals for the scripts that source it
 # Paths and daemon helpers shared by the sources scripts (sourced after ../lib.sh).
 
 SRC_DIR="$LAB_DIR/sources"

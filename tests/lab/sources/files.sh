@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sets globals for the scripts that source it
 # The files mirror under /files/, in the upstream download layouts, so roles' offline mode is exercised:
 #   /files/helm/helm-<ver>-linux-amd64.tar.gz(.sha256sum|.sha256)     like get.helm.sh (also under /files/helm/<ver>/)
 #   /files/helm-diff/v<ver>/helm-diff-linux-amd64.tgz                  like the plugin's release downloads
