@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PYTHON ?= python3
-CACHE_DIR ?= $(HOME)/.cache/baremetal-k8s
+CACHE_DIR ?= $(or $(BMK8S_CACHE_DIR),$(HOME)/.cache/baremetal-k8s)
 export PATH := $(CURDIR)/$(VENV)/bin:$(CACHE_DIR)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
