@@ -32,8 +32,8 @@ declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10" [node-0]="${LAB_NET_PREF
 : "${LAB_REGISTRY_PORT:=5000}"           # docker-registry (OCI charts)
 : "${LAB_APT_PROXY_PORT:=3142}"          # apt-cacher-ng for the hosts
 : "${LAB_PATRONI_ETCD_PORT:=12379}"      # etcd of the Patroni cluster (peer port +1)
-: "${LAB_PATRONI_REST_BASE:=18008}"      # Patroni REST API ports 18008..18010
-: "${LAB_PATRONI_PG_BASE:=54321}"        # PostgreSQL ports 54321..54323
+: "${LAB_PATRONI_REST_BASE:=18008}"      # Patroni REST API ports: 3.x cluster base..+2, 4.x cluster +3..+5
+: "${LAB_PATRONI_PG_BASE:=54321}"        # PostgreSQL ports: 3.x cluster base..+2, 4.x cluster +3..+5
 
 die()  { echo "lab: $*" >&2; exit 1; }
 log()  { echo "lab: $*" >&2; }
