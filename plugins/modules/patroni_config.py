@@ -26,41 +26,11 @@ description:
     C(max_worker_processes) decreases, where the primary must go first.
   - Uses only the Python standard library, so it runs on the controller against O(api_url) or inside a
     Patroni pod (for example through the C(kubernetes.core.kubectl) connection).
+extends_documentation_fragment:
+  - baremetal.k8s.patroni
 author:
   - baremetal.k8s contributors
 options:
-  api_url:
-    description:
-      - Base URL of one member's REST API. The other members are reached at the C(api_url) that
-        C(GET /cluster) lists for them, so those must be reachable from where the module runs.
-    type: str
-    default: http://127.0.0.1:8008
-  username:
-    description:
-      - User for HTTP basic auth (Patroni's C(restapi.authentication)); needed for PATCH, PUT and restarts.
-      - Defaults to the E(PATRONI_RESTAPI_USERNAME) environment variable, which Patroni pods usually set.
-    type: str
-  password:
-    description:
-      - Password for HTTP basic auth. Defaults to E(PATRONI_RESTAPI_PASSWORD).
-    type: str
-  ca_path:
-    description: CA bundle that signed the REST API certificate (HTTPS).
-    type: path
-  client_cert:
-    description: Client certificate (PEM) when the REST API has C(verify_client) set.
-    type: path
-  client_key:
-    description: Key of O(client_cert) when it is not inside the certificate file.
-    type: path
-  validate_certs:
-    description: Verify the REST API certificate and host name.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for one REST call (restarts and switchovers use O(restart_timeout)).
-    type: int
-    default: 10
   config:
     description:
       - The wanted dynamic configuration (same shape as C(patronictl show-config)).

@@ -16,38 +16,10 @@ description:
   - Reads C(GET /cluster), each member's C(GET /patroni) (its live C(pending_restart)) and C(GET /config).
   - Sends only GET requests and never changes anything. Standard library only, so it also runs inside a
     Patroni pod.
+extends_documentation_fragment:
+  - baremetal.k8s.patroni
 author:
   - baremetal.k8s contributors
-options:
-  api_url:
-    description: Base URL of one member's REST API; the others are reached at the C(api_url) it lists.
-    type: str
-    default: http://127.0.0.1:8008
-  username:
-    description:
-      - User for HTTP basic auth, when the REST API asks for it even on GET.
-      - Defaults to E(PATRONI_RESTAPI_USERNAME).
-    type: str
-  password:
-    description: Password for HTTP basic auth. Defaults to E(PATRONI_RESTAPI_PASSWORD).
-    type: str
-  ca_path:
-    description: CA bundle that signed the REST API certificate (HTTPS).
-    type: path
-  client_cert:
-    description: Client certificate (PEM) when the REST API has C(verify_client) set.
-    type: path
-  client_key:
-    description: Key of O(client_cert) when it is not inside the certificate file.
-    type: path
-  validate_certs:
-    description: Verify the REST API certificate and host name.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for one REST call.
-    type: int
-    default: 10
 notes:
   - A member whose REST API does not answer is listed with C(reachable=false) and a warning; the task does
     not fail.

@@ -1,9 +1,5 @@
 """The filters templates use: dockerconfigjson, secret_key, strip_newline."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import base64
 import json
 

@@ -1,11 +1,8 @@
 """DOCUMENTATION of the Patroni modules matches their argument_spec (names, types, defaults, choices, no_log)."""
 
-# isort: off
-import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import pytest
 import yaml
+from ansible_collections.baremetal.k8s.plugins.doc_fragments.patroni import ModuleDocFragment
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import connection_argument_spec
 from ansible_collections.baremetal.k8s.plugins.modules import patroni_config, patroni_info
 
@@ -14,7 +11,10 @@ SPECS = {patroni_config: patroni_config.argument_spec(), patroni_info: connectio
 
 @pytest.mark.parametrize("module", list(SPECS), ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_documentation_matches_argument_spec(module):
-    options = yaml.safe_load(module.DOCUMENTATION)["options"]
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = dict(doc.get("options") or {})
+    if "baremetal.k8s.patroni" in doc.get("extends_documentation_fragment", []):
+        options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
     spec = SPECS[module]
     assert set(options) == set(spec)
     for name, arg in spec.items():

@@ -1,9 +1,5 @@
 """Pure logic of patroni_config: Patroni's merge, minimal patches, diffs, timing rule, restart order."""
 
-# isort: off
-import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import copy
 import random
 

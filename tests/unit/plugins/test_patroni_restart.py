@@ -1,9 +1,5 @@
 """RollingRestart against a fake REST API: which members restart, in which order, with which role filter."""
 
-# isort: off
-import patroni_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import pytest
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniClient, PatroniError
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart

@@ -1,10 +1,6 @@
 """The action plugin on the controller: real ansible-vault decryption through DataLoader, temp file hygiene,
 bad input failing before the module runs, and what the module receives."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import base64
 import os
 import re

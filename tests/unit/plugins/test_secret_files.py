@@ -1,9 +1,5 @@
 """Pure rules of secret files: newline stripping, key names and validation, dockerconfigjson, comparison, scrub."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import base64
 import json
 

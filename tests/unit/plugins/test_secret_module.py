@@ -1,9 +1,5 @@
 """The module's run(): which API calls it makes in normal and check mode, and what it returns."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import base64
 
 import pytest

@@ -1,9 +1,5 @@
 """plan(): create/update/delete/none decisions, byte and JSON comparison, metadata, diff without values."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import base64
 
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_reconcile import LAST_APPLIED, plan

@@ -1,9 +1,5 @@
 """collect(): directory/files/literals/registries, required keys from examples, example values, empty values."""
 
-# isort: off
-import secret_testpath  # noqa: F401  (makes ansible_collections.baremetal.k8s importable)
-
-# isort: on
 import json
 import os
 
