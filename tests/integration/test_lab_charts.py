@@ -181,8 +181,11 @@ def cleanup(lab: Lab, state: dict, crds_before: set) -> None:
         lab.kubectl("delete", "namespace", *namespaces, "--wait=true", "--timeout=150s", check=False, timeout=180)
     # CRDs the charts left on purpose (helm.sh/resource-policy: keep, crds/ directories) would block a later
     # install of the same chart under another release namespace.
-    for name in lab.crd_names() - crds_before:
-        lab.kubectl("delete", "crd", name, "--ignore-not-found", check=False)
+    for crd in lab.get("crd")["items"]:
+        name, ann = crd["metadata"]["name"], crd["metadata"].get("annotations") or {}
+        ours = ann.get("meta.helm.sh/release-namespace", PREFIX).startswith(PREFIX)  # no annotation: crds/ directory
+        if crd["spec"]["group"] in CHART_CRD_GROUPS and name not in crds_before and ours:
+            lab.kubectl("delete", "crd", name, "--ignore-not-found", check=False)
     for node, key in state["labelled"]:
         lab.kubectl("label", "node", node, f"{key}-", check=False)
 
@@ -510,8 +513,22 @@ def test_chart_repo_needs_credentials(lab, tmp_path):
     assert {c["name"] for c in json.loads(listed)} == {repo_chart(c) for c in CASES}
 
 
+# Charts with fixed cluster-scoped names (CRDs, StorageClasses, IngressClass, Installation): one release per lab.
+CLUSTER_WIDE = {"openebs", "nfs-server-provisioner", "cert-manager", "metallb", "tigera-operator", "ingress-nginx"}
+
+
+def assert_no_foreign_release(lab: Lab, case: Case) -> None:
+    releases = json.loads(lab.helm("list", "--all-namespaces", "--all", "-o", "json").stdout)
+    others = [f"{r['name']} in {r['namespace']}" for r in releases
+              if r["chart"].startswith(f"{case.meta['name']}-") and not r["namespace"].startswith(PREFIX)]
+    assert not others, f"the lab already runs {case.directory} ({', '.join(others)}): its cluster-wide objects " \
+                       "would collide with this test's; uninstall it first"
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_install_from_chart_repo(lab, cluster, case):
+    if case.directory in CLUSTER_WIDE:
+        assert_no_foreign_release(lab, case)
     if case.directory in PREPARE:
         lab.kubectl("create", "namespace", case.namespace, check=False)
         PREPARE[case.directory](lab, case, cluster)
