@@ -483,10 +483,10 @@ CHECKS = {
 }
 
 
-def install_args(case: Case, chart: str, *extra: str) -> list:
+def install_args(case: Case, chart: str, *extra: str, wait: bool = True) -> list:
+    waiting = ["--wait", "--wait-for-jobs", "--atomic", "--timeout", TIMEOUT] if wait else []
     return ["upgrade", "--install", case.release, chart, "--version", str(case.meta["version"]),
-            "--namespace", case.namespace, "--create-namespace", "--values", str(case.values),
-            "--wait", "--wait-for-jobs", "--atomic", "--timeout", TIMEOUT, *extra]
+            "--namespace", case.namespace, "--create-namespace", "--values", str(case.values), *waiting, *extra]
 
 
 def repo_chart(case: Case) -> str:
@@ -549,6 +549,37 @@ def test_install_from_oci_registry(lab, cluster):
     check_cvat(lab, case)
     lab.helm("uninstall", case.release, "-n", case.namespace, "--wait")
     assert not release_objects(lab, case, "deployments,statefulsets,services,secrets,jobs")
+
+
+DEVSTATS_SKIPS = ["skipSecrets", "skipPVs", "skipBackupsPV", "skipVacuum", "skipBackups", "skipBootstrap",
+                  "skipProvisions", "skipCrons", "skipAffiliations", "skipGrafanas", "skipServices", "skipPostgres",
+                  "skipIngress", "skipStatic", "skipAPI", "skipNamespaces"]
+
+
+def test_devstats_staged_releases(lab, cluster):
+    """DevStats' README installs it in stages, one release each (all parts skipped but one), in one namespace."""
+    namespace = PREFIX + "devstats-staged"
+
+    def stage(keep: str, *extra: str, check: bool = True, wait: bool = True):
+        case = Case("devstats", f"devstats-test-{keep.removeprefix('skip').lower()}", namespace)
+        flags = ",".join(f"{flag}=1" for flag in DEVSTATS_SKIPS if flag != keep)
+        args = install_args(case, repo_chart(case), "--set", flags + ",reportsPod=0", *extra, wait=wait)
+        return case, lab.helm(*args, check=check, timeout=240)
+
+    for keep in ("skipSecrets", "skipPostgres"):
+        case, _ = stage(keep)
+        assert_workloads_ready(lab, case)
+        assert_references_resolve(lab, case)
+    # Claims alone never bind on openebs-hostpath (WaitForFirstConsumer), so this stage cannot --wait.
+    _, res = stage("skipPVs", "--timeout", "5s", check=False)
+    assert res.returncode != 0 and "context deadline exceeded" in res.stderr, res.stderr
+    claims, _ = stage("skipPVs", wait=False)
+    assert {c["status"]["phase"] for c in release_objects(lab, claims, "pvc")} == {"Pending"}
+    case, _ = stage("skipProvisions")
+    assert_references_resolve(lab, case)  # the provisioning pods bound the claims of the previous stage
+    assert {c["status"]["phase"] for c in release_objects(lab, claims, "pvc")} == {"Bound"}
+    for release in json.loads(lab.helm("list", "-n", namespace, "-o", "json").stdout):
+        lab.helm("uninstall", release["name"], "-n", namespace, "--wait")
 
 
 def invalid_cases():
