@@ -6,9 +6,9 @@ first (Secrets, claims, node labels). Then the API must hold the objects that ma
 ServiceAccount the workloads name must exist (kwok starts pods without checking, a kubelet would not), each
 tests/invalid-*.yaml must fail with its `# expect:` text and leave nothing behind, `helm diff` must see no change
 for a second run with the same values, and uninstall must remove the release. One chart also comes from the OCI
-registry.
+registry, and DevStats is also installed in stages (one release per part) as its README does.
 
-The lab has no load-balancer controller, so `metallb_standin` plays MetalLB's controller: it gives LoadBalancer
+The lab has no load-balancer controller, so `MetalLBStandin` plays MetalLB's controller: it gives LoadBalancer
 Services in the test namespaces an address from the IPAddressPool they name (`metallb.io/address-pool`), or from an
 auto-assign pool; without one they stay pending as with MetalLB.
 """
