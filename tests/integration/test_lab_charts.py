@@ -102,11 +102,14 @@ class Lab:
         self.run_env.pop("HELM_NAMESPACE", None)
 
     def _run(self, cmd: list, stdin: str | None, check: bool, timeout: int) -> subprocess.CompletedProcess:
-        res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=self.run_env, timeout=timeout,
-                             check=False)
+        res = subprocess.run(
+            cmd, input=stdin, capture_output=True, text=True, env=self.run_env, timeout=timeout, check=False
+        )
         if check and res.returncode != 0:
-            raise AssertionError(f"{Path(cmd[0]).name} {' '.join(cmd[1:])} failed ({res.returncode}):\n"
-                                 f"{res.stdout[-2000:]}\n{res.stderr[-4000:]}")
+            raise AssertionError(
+                f"{Path(cmd[0]).name} {' '.join(cmd[1:])} failed ({res.returncode}):\n"
+                f"{res.stdout[-2000:]}\n{res.stderr[-4000:]}"
+            )
         return res
 
     def helm(self, *args: str, stdin: str | None = None, check: bool = True, timeout: int = 300):
@@ -134,24 +137,36 @@ class Lab:
         self.kubectl(*args, timeout=timeout + 30)
 
     def crd_names(self) -> set:
-        return {c["metadata"]["name"] for c in self.get("crd")["items"]
-                if c["spec"]["group"] in CHART_CRD_GROUPS}
+        return {c["metadata"]["name"] for c in self.get("crd")["items"] if c["spec"]["group"] in CHART_CRD_GROUPS}
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory) -> Lab:
     if os.geteuid() != 0:
         pytest.skip("bringing the lab up (tests/lab/lab.sh up) needs root")
-    res = subprocess.run([str(LAB_SH), "up", "controlplane", "helm", "sources"], capture_output=True, text=True,
-                         timeout=3600, check=False)
+    res = subprocess.run(
+        [str(LAB_SH), "up", "controlplane", "helm", "sources"],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     assert res.returncode == 0, f"tests/lab/lab.sh up controlplane helm sources failed:\n{res.stderr[-4000:]}"
     env = {}
     for component in ("controlplane", "helm", "sources"):
         env.update(read_env(LAB_DIR / f"{component}.env"))
     lab = Lab(env, tmp_path_factory.mktemp("helm"))
     password = Path(env["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip()
-    lab.helm("repo", "add", REPO_NAME, env["LAB_CHART_REPO_URL"], "--username", env["LAB_CHART_REPO_USER"],
-             "--password-stdin", stdin=password)
+    lab.helm(
+        "repo",
+        "add",
+        REPO_NAME,
+        env["LAB_CHART_REPO_URL"],
+        "--username",
+        env["LAB_CHART_REPO_USER"],
+        "--password-stdin",
+        stdin=password,
+    )
     lab.helm("repo", "update", REPO_NAME)
     return lab
 
@@ -175,8 +190,9 @@ def cleanup(lab: Lab, state: dict, crds_before: set) -> None:
             lab.helm("uninstall", rel["name"], "-n", rel["namespace"], "--wait", "--timeout", "120s", check=False)
     for obj in state["cluster_objects"]:
         lab.kubectl("delete", obj, "--ignore-not-found", check=False)
-    namespaces = [n["metadata"]["name"] for n in lab.get("namespaces")["items"]
-                  if n["metadata"]["name"].startswith(PREFIX)]
+    namespaces = [
+        n["metadata"]["name"] for n in lab.get("namespaces")["items"] if n["metadata"]["name"].startswith(PREFIX)
+    ]
     if namespaces:
         lab.kubectl("delete", "namespace", *namespaces, "--wait=true", "--timeout=150s", check=False, timeout=180)
     # CRDs the charts left on purpose (helm.sh/resource-policy: keep, crds/ directories) would block a later
@@ -215,24 +231,40 @@ class MetalLBStandin(threading.Thread):
 
     def assign(self) -> None:
         services = [s for s in self.lab.get("services", "-A")["items"] if s["spec"].get("type") == "LoadBalancer"]
-        waiting = [s for s in services if s["metadata"]["namespace"].startswith(PREFIX)
-                   and not s["status"].get("loadBalancer", {}).get("ingress")
-                   and not s["spec"].get("loadBalancerClass")]
+        waiting = [
+            s
+            for s in services
+            if s["metadata"]["namespace"].startswith(PREFIX)
+            and not s["status"].get("loadBalancer", {}).get("ingress")
+            and not s["spec"].get("loadBalancerClass")
+        ]
         if not waiting:
             return
         pools = self.pools()
         used = {i.get("ip") for s in services for i in s["status"].get("loadBalancer", {}).get("ingress", [])}
         for svc in waiting:
             wanted = (svc["metadata"].get("annotations") or {}).get("metallb.io/address-pool")
-            candidates = [p for p in pools if p["metadata"]["name"] == wanted] if wanted else \
-                [p for p in pools if p["spec"].get("autoAssign", True)]
+            candidates = (
+                [p for p in pools if p["metadata"]["name"] == wanted]
+                if wanted
+                else [p for p in pools if p["spec"].get("autoAssign", True)]
+            )
             address = next((a for p in candidates for a in pool_addresses(p) if a not in used), None)
             if address is None:
                 continue  # MetalLB leaves it pending too
             used.add(address)
             patch = {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}}
-            self.lab.kubectl("patch", "service", svc["metadata"]["name"], "-n", svc["metadata"]["namespace"],
-                             "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+            self.lab.kubectl(
+                "patch",
+                "service",
+                svc["metadata"]["name"],
+                "-n",
+                svc["metadata"]["namespace"],
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                json.dumps(patch),
+            )
 
 
 def pool_addresses(pool: dict):
@@ -246,8 +278,13 @@ def pool_addresses(pool: dict):
 
 
 def secret(name: str, data: dict, kind: str = "Opaque") -> dict:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": kind,
-            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "type": kind,
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
 
 
 def claim(name: str, size: str, storage_class: str | None = "openebs-hostpath", access: str = "ReadWriteOnce"):
@@ -259,22 +296,42 @@ def claim(name: str, size: str, storage_class: str | None = "openebs-hostpath", 
 
 # --- what a user creates before installing each chart -------------------------------------------------------------
 
+
 def prepare_exadeploy(lab: Lab, case: Case, state: dict) -> None:
-    lab.apply([secret("exafunction-api-key", {"api_key": "lab-exa-key"}),
-               secret("exadeploy-postgres", {"postgres_password": "lab-exa-db"}),
-               secret("exadeploy-aws", {"access_key": "lab-access", "secret_key": "lab-secret"})], case.namespace)
+    lab.apply(
+        [
+            secret("exafunction-api-key", {"api_key": "lab-exa-key"}),
+            secret("exadeploy-postgres", {"postgres_password": "lab-exa-db"}),
+            secret("exadeploy-aws", {"access_key": "lab-access", "secret_key": "lab-secret"}),
+        ],
+        case.namespace,
+    )
 
 
 def prepare_codescoring(lab: Lab, case: Case, state: dict) -> None:
     auths = json.dumps({"auths": {"registry-one.codescoring.ru": {"auth": "bGFiOmxhYg=="}}})
-    media = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "codescoring-media"},
-             "spec": {"capacity": {"storage": "20Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
-                      "persistentVolumeReclaimPolicy": "Retain",
-                      "hostPath": {"path": "/var/lib/codescoring/media", "type": "DirectoryOrCreate"}}}
+    media = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "codescoring-media"},
+        "spec": {
+            "capacity": {"storage": "20Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "",
+            "persistentVolumeReclaimPolicy": "Retain",
+            "hostPath": {"path": "/var/lib/codescoring/media", "type": "DirectoryOrCreate"},
+        },
+    }
     state["cluster_objects"].append("persistentvolume/codescoring-media")
     lab.apply(media)
-    lab.apply([secret("codescoring-regcred", {".dockerconfigjson": auths}, "kubernetes.io/dockerconfigjson"),
-               claim("codescoring-pg", "20Gi"), claim("codescoring-static", "20Gi")], case.namespace)
+    lab.apply(
+        [
+            secret("codescoring-regcred", {".dockerconfigjson": auths}, "kubernetes.io/dockerconfigjson"),
+            claim("codescoring-pg", "20Gi"),
+            claim("codescoring-static", "20Gi"),
+        ],
+        case.namespace,
+    )
 
 
 def prepare_devstats(lab: Lab, case: Case, state: dict) -> None:
@@ -291,10 +348,13 @@ PREPARE = {"exadeploy": prepare_exadeploy, "codescoring": prepare_codescoring, "
 
 # --- generic checks -------------------------------------------------------------------------------------------------
 
+
 def owned(obj: dict, case: Case) -> bool:
     ann = obj["metadata"].get("annotations") or {}
-    return ann.get("meta.helm.sh/release-name") == case.release and \
-        ann.get("meta.helm.sh/release-namespace") == case.namespace
+    return (
+        ann.get("meta.helm.sh/release-name") == case.release
+        and ann.get("meta.helm.sh/release-namespace") == case.namespace
+    )
 
 
 def release_objects(lab: Lab, case: Case, kinds: str) -> list:
@@ -341,8 +401,11 @@ def assert_references_resolve(lab: Lab, case: Case) -> None:
     for owner, spec in pod_specs(lab, case).items():
         if spec.get("serviceAccountName", "default") not in accounts:
             problems.append(f"{owner}: serviceAccount {spec['serviceAccountName']} missing")
-        problems += [f"{owner}: imagePullSecret {r['name']} missing"
-                     for r in spec.get("imagePullSecrets", []) if required(r, secrets)]
+        problems += [
+            f"{owner}: imagePullSecret {r['name']} missing"
+            for r in spec.get("imagePullSecrets", [])
+            if required(r, secrets)
+        ]
         for vol in spec.get("volumes", []):
             if required(vol.get("secret"), secrets) or required(vol.get("configMap"), configmaps):
                 problems.append(f"{owner}: volume {vol['name']} names a missing Secret/ConfigMap")
@@ -365,6 +428,7 @@ def assert_references_resolve(lab: Lab, case: Case) -> None:
 
 # --- what matters per chart -----------------------------------------------------------------------------------------
 
+
 def check_openebs(lab: Lab, case: Case) -> None:
     sc = lab.get("storageclass", "openebs-hostpath")
     assert sc["provisioner"] == "openebs.io/local"
@@ -372,8 +436,17 @@ def check_openebs(lab: Lab, case: Case) -> None:
     assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert "/var/openebs/local" in sc["metadata"]["annotations"]["cas.openebs.io/config"]
     # the API server now gives class-less claims this class
-    res = lab.kubectl("create", "--dry-run=server", "-o", "json", "-n", case.namespace, "-f", "-",
-                      stdin=yaml.safe_dump(claim("default-class-probe", "1Gi", storage_class=None)))
+    res = lab.kubectl(
+        "create",
+        "--dry-run=server",
+        "-o",
+        "json",
+        "-n",
+        case.namespace,
+        "-f",
+        "-",
+        stdin=yaml.safe_dump(claim("default-class-probe", "1Gi", storage_class=None)),
+    )
     assert json.loads(res.stdout)["spec"]["storageClassName"] == "openebs-hostpath"
 
 
@@ -391,8 +464,12 @@ def check_nfs_server_provisioner(lab: Lab, case: Case) -> None:
 def check_cert_manager(lab: Lab, case: Case) -> None:
     for crd in ("certificates", "issuers", "clusterissuers"):
         lab.wait("condition=Established", f"crd/{crd}.cert-manager.io")
-    issuer = {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
-              "metadata": {"name": PREFIX + "selfsigned"}, "spec": {"selfSigned": {}}}
+    issuer = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": PREFIX + "selfsigned"},
+        "spec": {"selfSigned": {}},
+    }
     lab.apply(issuer)
     try:
         assert lab.get("clusterissuer", PREFIX + "selfsigned")["spec"] == {"selfSigned": {}}
@@ -407,14 +484,23 @@ def check_metallb(lab: Lab, case: Case) -> None:
     for crd in ("ipaddresspools.metallb.io", "l2advertisements.metallb.io"):
         lab.wait("condition=Established", f"crd/{crd}")
         assert owned(lab.get("crd", crd), case), f"{crd} belongs to the release, as upstream's crds subchart"
-    pool = {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "test"},
-            "spec": {"addresses": [POOL], "autoAssign": False}}
-    l2 = {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement", "metadata": {"name": "test"},
-          "spec": {"ipAddressPools": ["test"]}}
+    pool = {
+        "apiVersion": "metallb.io/v1beta1",
+        "kind": "IPAddressPool",
+        "metadata": {"name": "test"},
+        "spec": {"addresses": [POOL], "autoAssign": False},
+    }
+    l2 = {
+        "apiVersion": "metallb.io/v1beta1",
+        "kind": "L2Advertisement",
+        "metadata": {"name": "test"},
+        "spec": {"ipAddressPools": ["test"]},
+    }
     lab.apply([pool, l2], case.namespace)
     assert lab.get("ipaddresspool", "test", "-n", case.namespace)["spec"]["avoidBuggyIPs"] is False  # CRD default
-    res = lab.apply({**pool, "metadata": {"name": "bad"}, "spec": {"autoAssign": True}}, case.namespace,
-                    dry_run=True, check=False)
+    res = lab.apply(
+        {**pool, "metadata": {"name": "bad"}, "spec": {"autoAssign": True}}, case.namespace, dry_run=True, check=False
+    )
     assert res.returncode != 0 and "spec.addresses" in res.stderr, res.stderr
 
 
@@ -422,8 +508,12 @@ def check_tigera_operator(lab: Lab, case: Case) -> None:
     lab.wait("condition=Established", "crd/installations.operator.tigera.io")
     installation = lab.get("installation", "default")
     assert installation["spec"]["calicoNetwork"]["ipPools"][0]["cidr"] == "192.168.0.0/16"
-    probe = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation", "metadata": {"name": PREFIX + "probe"},
-             "spec": {"calicoNetwork": {"ipPools": [{"cidr": "10.244.0.0/16", "encapsulation": "VXLAN"}]}}}
+    probe = {
+        "apiVersion": "operator.tigera.io/v1",
+        "kind": "Installation",
+        "metadata": {"name": PREFIX + "probe"},
+        "spec": {"calicoNetwork": {"ipPools": [{"cidr": "10.244.0.0/16", "encapsulation": "VXLAN"}]}},
+    }
     lab.apply(probe, dry_run=True)
     probe["spec"]["calicoNetwork"]["ipPools"][0]["encapsulation"] = "GRE"
     res = lab.apply(probe, dry_run=True, check=False)
@@ -476,17 +566,35 @@ def check_devstats(lab: Lab, case: Case) -> None:
 
 
 CHECKS = {
-    "openebs": check_openebs, "nfs-server-provisioner": check_nfs_server_provisioner,
-    "cert-manager": check_cert_manager, "metallb": check_metallb, "tigera-operator": check_tigera_operator,
-    "ingress-nginx": check_ingress_nginx, "cvat": check_cvat, "codescoring": check_codescoring,
+    "openebs": check_openebs,
+    "nfs-server-provisioner": check_nfs_server_provisioner,
+    "cert-manager": check_cert_manager,
+    "metallb": check_metallb,
+    "tigera-operator": check_tigera_operator,
+    "ingress-nginx": check_ingress_nginx,
+    "cvat": check_cvat,
+    "codescoring": check_codescoring,
     "devstats": check_devstats,
 }
 
 
 def install_args(case: Case, chart: str, *extra: str, wait: bool = True) -> list:
     waiting = ["--wait", "--wait-for-jobs", "--atomic", "--timeout", TIMEOUT] if wait else []
-    return ["upgrade", "--install", case.release, chart, "--version", str(case.meta["version"]),
-            "--namespace", case.namespace, "--create-namespace", "--values", str(case.values), *waiting, *extra]
+    return [
+        "upgrade",
+        "--install",
+        case.release,
+        chart,
+        "--version",
+        str(case.meta["version"]),
+        "--namespace",
+        case.namespace,
+        "--create-namespace",
+        "--values",
+        str(case.values),
+        *waiting,
+        *extra,
+    ]
 
 
 def repo_chart(case: Case) -> str:
@@ -501,13 +609,21 @@ def assert_deployed(lab: Lab, case: Case, revision: int) -> None:
 
 # --- tests ----------------------------------------------------------------------------------------------------------
 
+
 def test_every_chart_is_covered():
     assert {p.parent.name for p in CHARTS_DIR.glob("*/Chart.yaml")} == set(BY_DIR)
 
 
 def test_chart_repo_needs_credentials(lab, tmp_path):
-    res = lab.helm("repo", "add", "anonymous", lab.env["LAB_CHART_REPO_URL"], "--repository-config",
-                   str(tmp_path / "repos.yaml"), check=False)
+    res = lab.helm(
+        "repo",
+        "add",
+        "anonymous",
+        lab.env["LAB_CHART_REPO_URL"],
+        "--repository-config",
+        str(tmp_path / "repos.yaml"),
+        check=False,
+    )
     assert res.returncode != 0 and "401" in res.stderr, res.stderr
     listed = lab.helm("search", "repo", f"{REPO_NAME}/", "-o", "json").stdout
     assert {c["name"] for c in json.loads(listed)} == {repo_chart(c) for c in CASES}
@@ -519,10 +635,15 @@ CLUSTER_WIDE = {"openebs", "nfs-server-provisioner", "cert-manager", "metallb", 
 
 def assert_no_foreign_release(lab: Lab, case: Case) -> None:
     releases = json.loads(lab.helm("list", "--all-namespaces", "--all", "-o", "json").stdout)
-    others = [f"{r['name']} in {r['namespace']}" for r in releases
-              if r["chart"].startswith(f"{case.meta['name']}-") and not r["namespace"].startswith(PREFIX)]
-    assert not others, f"the lab already runs {case.directory} ({', '.join(others)}): its cluster-wide objects " \
-                       "would collide with this test's; uninstall it first"
+    others = [
+        f"{r['name']} in {r['namespace']}"
+        for r in releases
+        if r["chart"].startswith(f"{case.meta['name']}-") and not r["namespace"].startswith(PREFIX)
+    ]
+    assert not others, (
+        f"the lab already runs {case.directory} ({', '.join(others)}): its cluster-wide objects "
+        "would collide with this test's; uninstall it first"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -551,9 +672,24 @@ def test_install_from_oci_registry(lab, cluster):
     assert not release_objects(lab, case, "deployments,statefulsets,services,secrets,jobs")
 
 
-DEVSTATS_SKIPS = ["skipSecrets", "skipPVs", "skipBackupsPV", "skipVacuum", "skipBackups", "skipBootstrap",
-                  "skipProvisions", "skipCrons", "skipAffiliations", "skipGrafanas", "skipServices", "skipPostgres",
-                  "skipIngress", "skipStatic", "skipAPI", "skipNamespaces"]
+DEVSTATS_SKIPS = [
+    "skipSecrets",
+    "skipPVs",
+    "skipBackupsPV",
+    "skipVacuum",
+    "skipBackups",
+    "skipBootstrap",
+    "skipProvisions",
+    "skipCrons",
+    "skipAffiliations",
+    "skipGrafanas",
+    "skipServices",
+    "skipPostgres",
+    "skipIngress",
+    "skipStatic",
+    "skipAPI",
+    "skipNamespaces",
+]
 
 
 def test_devstats_staged_releases(lab, cluster):
@@ -607,16 +743,30 @@ def test_invalid_values_fail_and_leave_nothing(lab, cluster, case, path):
 
 # cvat names its initializer Job after the revision (upstream does, so every upgrade runs migrations again).
 EXPECTED_CHANGES = {
-    "cvat": {("charts-it-cvat, cvat-backend-initializer-r1, Job (batch)", "been removed"),
-             ("charts-it-cvat, cvat-backend-initializer-r2, Job (batch)", "been added")},
+    "cvat": {
+        ("charts-it-cvat, cvat-backend-initializer-r1, Job (batch)", "been removed"),
+        ("charts-it-cvat, cvat-backend-initializer-r2, Job (batch)", "been added"),
+    },
 }
 DIFF_HEADER = re.compile(r"^(.+) has (been added|been removed|changed):$", re.M)
 
 
 def diff(lab: Lab, case: Case, *extra: str) -> tuple:
-    res = lab.helm("diff", "upgrade", case.release, repo_chart(case), "--version", str(case.meta["version"]),
-                   "--namespace", case.namespace, "--values", str(case.values), "--detailed-exitcode", *extra,
-                   check=False)
+    res = lab.helm(
+        "diff",
+        "upgrade",
+        case.release,
+        repo_chart(case),
+        "--version",
+        str(case.meta["version"]),
+        "--namespace",
+        case.namespace,
+        "--values",
+        str(case.values),
+        "--detailed-exitcode",
+        *extra,
+        check=False,
+    )
     assert res.returncode in (0, 2), res.stderr
     return res.returncode, set(DIFF_HEADER.findall(res.stdout)), res.stdout
 
@@ -642,11 +792,15 @@ def test_diff_reports_a_changed_value(lab, cluster):
 
 
 CLUSTER_KINDS = "clusterroles,clusterrolebindings,storageclasses,ingressclasses,persistentvolumes,crd"
-NAMESPACED_KINDS = ("deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,"
-                    "rolebindings,jobs,cronjobs,pods,ingresses,persistentvolumeclaims,endpoints")
+NAMESPACED_KINDS = (
+    "deployments,statefulsets,daemonsets,services,configmaps,secrets,serviceaccounts,roles,"
+    "rolebindings,jobs,cronjobs,pods,ingresses,persistentvolumeclaims,endpoints"
+)
 # helm.sh/resource-policy: keep, as upstream: cert-manager's CRDs (crds.keep) and CVAT's data claim
-KEPT = {"cert-manager": {"certificates.cert-manager.io", "issuers.cert-manager.io", "clusterissuers.cert-manager.io"},
-        "cvat": {"PersistentVolumeClaim/cvat-backend-data"}}
+KEPT = {
+    "cert-manager": {"certificates.cert-manager.io", "issuers.cert-manager.io", "clusterissuers.cert-manager.io"},
+    "cvat": {"PersistentVolumeClaim/cvat-backend-data"},
+}
 
 
 @pytest.mark.parametrize("case", list(reversed(CASES)), ids=str)

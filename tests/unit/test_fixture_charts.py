@@ -18,38 +18,118 @@ CHARTS_DIR = Path(__file__).resolve().parents[1] / "charts"
 
 # chart directory -> (release name, namespace, kinds the valid values must render)
 CHARTS = {
-    "cert-manager": ("cert-manager", "cert-manager", {
-        "CustomResourceDefinition", "Deployment", "Service", "ServiceAccount", "ClusterRole",
-        "ClusterRoleBinding", "Role", "RoleBinding", "Job"}),
-    "metallb": ("metallb", "metallb-system", {
-        "CustomResourceDefinition", "Deployment", "DaemonSet", "ServiceAccount", "ClusterRole",
-        "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Secret"}),
-    "tigera-operator": ("calico", "tigera-operator", {
-        "CustomResourceDefinition", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-        "Installation", "APIServer"}),
-    "openebs": ("openebs", "openebs", {
-        "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"}),
-    "nfs-server-provisioner": ("nfs-server-provisioner", "default", {
-        "StatefulSet", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"}),
-    "ingress-nginx": ("nginx-ingress-test", "devstats-test", {
-        "Deployment", "Service", "ConfigMap", "IngressClass", "ServiceAccount", "ClusterRole",
-        "ClusterRoleBinding", "Role", "RoleBinding", "Job"}),
-    "exadeploy": ("exadeploy", "exadeploy", {
-        "Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding"}),
-    "cvat": ("cvat", "cvat", {
-        "Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Job", "Ingress",
-        "ServiceAccount"}),
-    "codescoring": ("codescoring", "codescoring", {
-        "Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Ingress", "ConfigMap"}),
-    "devstats": ("devstats-test", "devstats-test", {
-        "Secret", "PersistentVolumeClaim", "StatefulSet", "Service", "Endpoints", "ServiceAccount", "Role",
-        "RoleBinding", "Pod", "CronJob", "Deployment", "Ingress"}),
+    "cert-manager": (
+        "cert-manager",
+        "cert-manager",
+        {
+            "CustomResourceDefinition",
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Job",
+        },
+    ),
+    "metallb": (
+        "metallb",
+        "metallb-system",
+        {
+            "CustomResourceDefinition",
+            "Deployment",
+            "DaemonSet",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "Secret",
+        },
+    ),
+    "tigera-operator": (
+        "calico",
+        "tigera-operator",
+        {
+            "CustomResourceDefinition",
+            "Deployment",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Installation",
+            "APIServer",
+        },
+    ),
+    "openebs": (
+        "openebs",
+        "openebs",
+        {"Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"},
+    ),
+    "nfs-server-provisioner": (
+        "nfs-server-provisioner",
+        "default",
+        {"StatefulSet", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "StorageClass"},
+    ),
+    "ingress-nginx": (
+        "nginx-ingress-test",
+        "devstats-test",
+        {
+            "Deployment",
+            "Service",
+            "ConfigMap",
+            "IngressClass",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Job",
+        },
+    ),
+    "exadeploy": (
+        "exadeploy",
+        "exadeploy",
+        {"Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding"},
+    ),
+    "cvat": (
+        "cvat",
+        "cvat",
+        {"Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Job", "Ingress", "ServiceAccount"},
+    ),
+    "codescoring": (
+        "codescoring",
+        "codescoring",
+        {"Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "Ingress", "ConfigMap"},
+    ),
+    "devstats": (
+        "devstats-test",
+        "devstats-test",
+        {
+            "Secret",
+            "PersistentVolumeClaim",
+            "StatefulSet",
+            "Service",
+            "Endpoints",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "Pod",
+            "CronJob",
+            "Deployment",
+            "Ingress",
+        },
+    ),
 }
 
 
 def find_helm():
-    candidates = [os.environ.get("LAB_HELM"), shutil.which("helm"),
-                  str(Path.home() / ".cache" / "baremetal-k8s" / "bin" / "helm")]
+    candidates = [
+        os.environ.get("LAB_HELM"),
+        shutil.which("helm"),
+        str(Path.home() / ".cache" / "baremetal-k8s" / "bin" / "helm"),
+    ]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
@@ -63,8 +143,10 @@ HELM = find_helm()
 def helm_env(tmp_path_factory):
     """Environment for helm with private cache/config dirs; skips the test when there is no helm."""
     if HELM is None:
-        pytest.skip("no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
-                    "install it with tests/lab/helm/install.sh")
+        pytest.skip(
+            "no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
+            "install it with tests/lab/helm/install.sh"
+        )
     home = tmp_path_factory.mktemp("helm-home")
     env = dict(os.environ)
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
@@ -130,8 +212,9 @@ LINT_WARNINGS_ALLOWED = {
 
 @pytest.mark.parametrize("chart", sorted(CHARTS))
 def test_lint(chart, helm_env):
-    result = helm(helm_env, "lint", str(CHARTS_DIR / chart),
-                  "--values", str(CHARTS_DIR / chart / "ci" / "valid-values.yaml"))
+    result = helm(
+        helm_env, "lint", str(CHARTS_DIR / chart), "--values", str(CHARTS_DIR / chart / "ci" / "valid-values.yaml")
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     warnings = [line for line in result.stdout.splitlines() if line.startswith(("[WARNING]", "[ERROR]"))]
     unexpected = [w for w in warnings if not any(a in w for a in LINT_WARNINGS_ALLOWED.get(chart, []))]
@@ -185,8 +268,9 @@ def test_nfs_provisioner_class(helm_env):
 def test_ingress_nginx_class_and_scope(helm_env):
     docs = render_valid(helm_env, "ingress-nginx")
     assert by_kind(docs, "IngressClass")["nginx-test"]["spec"]["controller"] == "k8s.io/ingress-nginx-test"
-    args = by_kind(docs, "Deployment")["nginx-ingress-test-ingress-nginx-controller"][
-        "spec"]["template"]["spec"]["containers"][0]["args"]
+    args = by_kind(docs, "Deployment")["nginx-ingress-test-ingress-nginx-controller"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]["args"]
     assert "--watch-namespace=devstats-test" in args
     assert "--ingress-class=nginx-test" in args
     assert "--election-id=ingress-nginx-test-leader" in args
@@ -227,18 +311,37 @@ def test_tigera_installation_carries_pod_cidr(helm_env):
 def test_exadeploy_consumes_secrets_by_name(helm_env):
     docs = render_valid(helm_env, "exadeploy")
     deployments = by_kind(docs, "Deployment")
-    env = {e["name"]: e for e in deployments["exafunction-module-repository"]["spec"]["template"]["spec"][
-        "containers"][0]["env"]}
+    env = {
+        e["name"]: e
+        for e in deployments["exafunction-module-repository"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env["EXAFUNCTION_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "exafunction-api-key", "key": "api_key"}
     assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "exadeploy-postgres", "key": "postgres_password"}
+        "name": "exadeploy-postgres",
+        "key": "postgres_password",
+    }
     assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {"name": "exadeploy-aws", "key": "access_key"}
     assert not by_kind(docs, "Secret"), "the chart consumes secrets, it never creates them"
 
 
-SKIP_ALL = ["skipSecrets", "skipPVs", "skipBackupsPV", "skipVacuum", "skipBackups", "skipBootstrap",
-            "skipProvisions", "skipCrons", "skipAffiliations", "skipGrafanas", "skipServices", "skipPostgres",
-            "skipIngress", "skipStatic", "skipAPI", "skipNamespaces"]
+SKIP_ALL = [
+    "skipSecrets",
+    "skipPVs",
+    "skipBackupsPV",
+    "skipVacuum",
+    "skipBackups",
+    "skipBootstrap",
+    "skipProvisions",
+    "skipCrons",
+    "skipAffiliations",
+    "skipGrafanas",
+    "skipServices",
+    "skipPostgres",
+    "skipIngress",
+    "skipStatic",
+    "skipAPI",
+    "skipNamespaces",
+]
 
 
 def devstats_stage(env, keep, *sets):
@@ -256,8 +359,14 @@ def test_devstats_secrets_stage(helm_env):
     secrets = by_kind(docs, "Secret")
     assert set(secrets) == {"pg-db", "github-oauth", "grafana-secret"}
     assert set(secrets["pg-db"]["data"]) == {
-        "PG_ADMIN_USER.secret", "PG_HOST.secret", "PG_HOST_RO.secret", "PG_PASS.secret", "PG_PASS_RO.secret",
-        "PG_PASS_TEAM.secret", "PG_PASS_REP.secret"}
+        "PG_ADMIN_USER.secret",
+        "PG_HOST.secret",
+        "PG_HOST_RO.secret",
+        "PG_PASS.secret",
+        "PG_PASS_RO.secret",
+        "PG_PASS_TEAM.secret",
+        "PG_PASS_REP.secret",
+    }
     assert set(secrets["github-oauth"]["data"]) == {"GHA2DB_GITHUB_OAUTH.secret"}
     only_pg = devstats_stage(helm_env, "skipSecrets", "skipGitHubSecret=1,skipGrafanaSecret=1")
     assert set(by_kind(only_pg, "Secret")) == {"pg-db"}
@@ -301,11 +410,18 @@ def test_cvat_objects(helm_env):
     container = server["spec"]["template"]["spec"]["containers"][0]
     assert container["name"] == "cvat-backend"
     env = {e["name"]: e for e in container["env"]}
-    assert env["CVAT_POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "cvat-postgres-secret",
-                                                                        "key": "password"}
+    assert env["CVAT_POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "cvat-postgres-secret",
+        "key": "password",
+    }
     secret = by_kind(docs, "Secret")["cvat-postgres-secret"]
-    assert set(secret["stringData"]) == {"database", "username", "password", "postgres-password",
-                                         "replication-password"}
+    assert set(secret["stringData"]) == {
+        "database",
+        "username",
+        "password",
+        "postgres-password",
+        "replication-password",
+    }
     assert by_kind(docs, "Ingress")["cvat"]["spec"]["rules"][0]["host"] == "cvat.lab.local"
     job = by_kind(docs, "Job")["cvat-backend-initializer-r1"]
     assert "helm.sh/hook" not in job["metadata"].get("annotations", {}), "upstream's initializer is no hook"
@@ -317,7 +433,7 @@ def test_cvat_existing_claim_instead_of_default_storage(helm_env):
     sets = ["cvat.backend.permissionFix.enabled=false", "cvat.backend.defaultStorage.enabled=false"]
     extra = ["--set", ",".join(sets)]
     for part in ["server", "utils", "worker.export", "worker.import", "worker.annotation"]:
-        extra += ["--set-json", f'cvat.backend.{part}.additionalVolumes=[{yaml_to_json(claim)}]']
+        extra += ["--set-json", f"cvat.backend.{part}.additionalVolumes=[{yaml_to_json(claim)}]"]
     docs = render_valid(helm_env, "cvat", tuple(extra))
     assert "cvat-backend-data" not in by_kind(docs, "PersistentVolumeClaim")
     volumes = by_kind(docs, "Deployment")["cvat-backend-server"]["spec"]["template"]["spec"]["volumes"]
@@ -345,12 +461,18 @@ def test_codescoring_volume_modes(helm_env):
 
 
 def test_codescoring_pgbouncer_era(helm_env):
-    sets = ("codescoring.pgcat.enabled=false,pgbouncer.enabled=true,pgbouncer.postgresql.host=pg.lab,"
-            "pgbouncer.postgresql.password=lab-db-password,codescoring.config.databaseHost=pgbouncer,"
-            "codescoring.config.databasePort=6432")
+    sets = (
+        "codescoring.pgcat.enabled=false,pgbouncer.enabled=true,pgbouncer.postgresql.host=pg.lab,"
+        "pgbouncer.postgresql.password=lab-db-password,codescoring.config.databaseHost=pgbouncer,"
+        "codescoring.config.databasePort=6432"
+    )
     docs = render_valid(helm_env, "codescoring", ("--set", sets))
     assert "pgbouncer" in by_kind(docs, "Deployment") and "ipcs-pgcat" not in by_kind(docs, "Deployment")
     assert by_kind(docs, "ConfigMap")["ipcs-backend"]["data"]["DATABASE_PORT"] == "6432"
-    both = render(helm_env, "codescoring", CHARTS_DIR / "codescoring" / "ci" / "valid-values.yaml",
-                  ("--set", "pgbouncer.enabled=true"))
+    both = render(
+        helm_env,
+        "codescoring",
+        CHARTS_DIR / "codescoring" / "ci" / "valid-values.yaml",
+        ("--set", "pgbouncer.enabled=true"),
+    )
     assert both.returncode != 0 and "mutually exclusive" in both.stderr
