@@ -5,8 +5,8 @@ Covers: create, second run changed=0, one changed file updates one key, removed 
 kubectl's, removal of a kubectl last-applied annotation, ansible-vault files, bad input that fails and writes
 nothing, and a leak test: every secret value, its base64 and its JSON-escaped forms are absent from -vvv output.
 
-The lab control plane is brought up with tests/lab/controlplane/up.sh when its env file is missing or the API
-does not answer; if that is impossible the tests fail with the reason (they never skip).
+The lab control plane is brought up through labenv.up (idempotent); if that is impossible the tests fail with
+the reason (they never skip).
 """
 
 import base64
@@ -18,13 +18,12 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import labenv
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = labenv.REPO
 VENV_BIN = REPO / ".venv" / "bin"
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
-UP = REPO / "tests/lab/controlplane/up.sh"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "secrets"
 MODULE = "baremetal.k8s.k8s_secret_files"
 VAULT_PASSWORD = "it-vault-7c1e-password"
@@ -39,41 +38,9 @@ DEVSTATS_KEYS = [
 # ---------------------------------------------------------------- lab and helpers
 
 
-def _read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value
-    return env
-
-
-def _api_ready(env):
-    probe = [env["LAB_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"]
-    try:
-        return subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 @pytest.fixture(scope="module")
 def lab():
-    env_file = LAB_DIR / "controlplane.env"
-    if env_file.exists() and _api_ready(_read_env(env_file)):
-        return _read_env(env_file)
-    if os.geteuid() != 0:
-        pytest.fail("the lab control plane is down and tests/lab/controlplane/up.sh needs root to bring it up")
-    res = subprocess.run([str(UP)], capture_output=True, text=True, timeout=3600, check=False)
-    if res.returncode != 0 or not env_file.exists():
-        pytest.fail("tests/lab/controlplane/up.sh failed (rc=%s): %s" % (res.returncode, res.stderr[-2000:]))
-    env = _read_env(env_file)
-    if not _api_ready(env):
-        pytest.fail("the lab API server does not answer /readyz after up.sh (KUBECONFIG=%s)" % env["KUBECONFIG"])
-    return env
-
-
-@pytest.fixture(scope="module", autouse=True)
-def collection_link():
-    subprocess.run(["make", "-s", "collection-link"], cwd=REPO, check=True, timeout=60)
+    return labenv.up("controlplane")
 
 
 def kubectl(lab, *args, stdin=None, check=True):

@@ -23,13 +23,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import labenv
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = labenv.REPO
 CHARTS_DIR = REPO / "tests/charts"
-LAB_SH = REPO / "tests/lab/lab.sh"
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
 PREFIX = "charts-it-"
 REPO_NAME = "lab-charts"
 TIMEOUT = "180s"
@@ -73,14 +72,6 @@ BY_DIR = {c.directory: c for c in CASES}
 # Nodes DevStats schedules on (upstream: label nodes node=devstats-app and node2=devstats-db first).
 DEVSTATS_NODE_LABELS = {"node": "devstats-app", "node2": "devstats-db"}
 DEVSTATS_NODES = ["node-0", "node-1", "node-2"]
-
-
-def read_env(path: Path) -> dict:
-    env = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip('"')
-    return env
 
 
 class Lab:
@@ -142,19 +133,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory) -> Lab:
-    if os.geteuid() != 0:
-        pytest.skip("bringing the lab up (tests/lab/lab.sh up) needs root")
-    res = subprocess.run(
-        [str(LAB_SH), "up", "controlplane", "helm", "sources"],
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    assert res.returncode == 0, f"tests/lab/lab.sh up controlplane helm sources failed:\n{res.stderr[-4000:]}"
-    env = {}
-    for component in ("controlplane", "helm", "sources"):
-        env.update(read_env(LAB_DIR / f"{component}.env"))
+    env = labenv.up("controlplane", "helm", "sources")
     lab = Lab(env, tmp_path_factory.mktemp("helm"))
     password = Path(env["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip()
     lab.helm(

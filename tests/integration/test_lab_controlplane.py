@@ -1,6 +1,6 @@
 """The lab control plane: real etcd + kube-apiserver + controller-manager + scheduler, kwok nodes, lab PV provisioner.
 
-Brings the component up with tests/lab/controlplane/up.sh when it is not up (needs root) and checks real API
+Brings the component up through labenv.up (idempotent; needs root) and checks real API
 state: nodes Ready, a Deployment Available, a Job Complete, a StatefulSet with hostpath PVCs Ready and Bound,
 an RWX claim Bound, CRDs and custom resources, helm (when on PATH).
 """
@@ -13,11 +13,10 @@ import textwrap
 import uuid
 from pathlib import Path
 
+import labenv
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
-UP = REPO / "tests/lab/controlplane/up.sh"
+LAB_DIR = labenv.LAB_DIR
 K8S_VERSION = os.environ.get("LAB_K8S_VERSION", "v1.33.13")
 LAB_NODES = ["master", "node-0", "node-1", "node-2"]
 BRIDGE_IP = os.environ.get("LAB_NET_PREFIX", "10.77.0") + ".1"
@@ -28,31 +27,13 @@ PAUSE = "registry.k8s.io/pause:3.10"  # never pulled: kwok nodes run no containe
 def find_helm() -> str | None:
     """helm on PATH, else the one the lab's helm component installed."""
     helm_env = LAB_DIR / "helm.env"
-    lab_helm = read_env(helm_env).get("LAB_HELM") if helm_env.exists() else None
+    lab_helm = labenv.read_env(helm_env).get("LAB_HELM") if helm_env.exists() else None
     return shutil.which("helm") or (lab_helm if lab_helm and os.access(lab_helm, os.X_OK) else None)
-
-
-def read_env(path: Path) -> dict:
-    env = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip('"')
-    return env
 
 
 @pytest.fixture(scope="module")
 def lab() -> dict:
-    env_file = LAB_DIR / "controlplane.env"
-    up = env_file.exists()
-    if up:
-        env = read_env(env_file)
-        probe = [env["LAB_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"]
-        up = subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode == 0
-    if not up:
-        if os.geteuid() != 0:
-            pytest.skip("the lab control plane is down and bringing it up needs root")
-        subprocess.run([str(UP)], check=True, timeout=3600)
-    return read_env(env_file)
+    return labenv.up("controlplane")
 
 
 @pytest.fixture(scope="module")

@@ -11,31 +11,20 @@ import os
 import subprocess
 from pathlib import Path
 
+import labenv
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
-UP = REPO / "tests/lab/hosts/up.sh"
+REPO = labenv.REPO
+LAB_DIR = labenv.LAB_DIR
 INVENTORY = REPO / "inventories/lab/hosts.yml"
 ANSIBLE = REPO / ".venv/bin/ansible"
 HOSTS = ["master", "node-0", "node-1", "node-2"]
 PKG_HOST = "node-2"  # where containerd is installed, then purged again
 
 
-def read_env(path: Path) -> dict:
-    env = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'")
-    return env
-
-
 @pytest.fixture(scope="module")
 def lab() -> dict:
-    if os.geteuid() != 0:
-        pytest.skip("the lab hosts need root (systemd-nspawn)")
-    subprocess.run([str(UP)], check=True, timeout=1800)  # fast when the hosts already run
-    return read_env(LAB_DIR / "hosts.env")
+    return labenv.up("hosts")
 
 
 def ansible(pattern: str, module: str, args: str = "", timeout: int = 600) -> dict:

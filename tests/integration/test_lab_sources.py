@@ -21,22 +21,15 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import labenv
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
+REPO = labenv.REPO
+LAB_DIR = labenv.LAB_DIR
 UP = REPO / "tests/lab/sources/up.sh"
 CHARTS = REPO / "tests/charts"
 VENV_BIN = REPO / ".venv/bin"
-
-
-def read_env(path: Path) -> dict:
-    env = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'\"")
-    return env
 
 
 def run(
@@ -94,22 +87,9 @@ def tiny_chart(root: Path, name: str = "labprobe", version: str = "0.1.0") -> Pa
     return chart
 
 
-def has_charts() -> bool:
-    return any(CHARTS.glob("*/Chart.yaml"))
-
-
 @pytest.fixture(scope="module")
-def sources(tmp_path_factory) -> dict:
-    if os.geteuid() != 0:
-        pytest.skip("the lab sources need root (nginx as www-data, pidfiles under the lab dir)")
-    env = dict(os.environ)
-    if not has_charts():  # fixture charts are written elsewhere; serve a probe chart until they exist
-        extra = tmp_path_factory.mktemp("charts")
-        tiny_chart(extra)
-        env["LAB_CHARTS_DIR"] = str(extra)
-    run([str(UP)], env=env, timeout=1800)
-    values = read_env(LAB_DIR / "sources.env")
-    values.update(read_env(LAB_DIR / "helm.env"))
+def sources() -> dict:
+    values = labenv.up("helm", "sources")
     values["PASSWORD"] = Path(values["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip()
     return values
 
@@ -162,9 +142,9 @@ def test_chart_repo_needs_basic_auth(sources):
 def test_every_fixture_chart_is_served(sources):
     names = served_chart_names(sources)
     assert names, "the chart repo index is empty"
-    if has_charts():
-        expected = {yaml.safe_load(chart.read_text())["name"] for chart in CHARTS.glob("*/Chart.yaml")}
-        assert expected <= names, f"not served: {sorted(expected - names)}"
+    expected = {yaml.safe_load(chart.read_text())["name"] for chart in CHARTS.glob("*/Chart.yaml")}
+    assert expected, "no fixture charts under tests/charts"
+    assert expected <= names, f"not served: {sorted(expected - names)}"
 
 
 def test_helm_repo_add_with_password_and_search(sources, helm):
@@ -386,14 +366,7 @@ def test_diff_plugin_go_unit_tests():
 
 @pytest.fixture(scope="module")
 def kubeconfig() -> str:
-    env_file = LAB_DIR / "controlplane.env"
-    if not env_file.exists():
-        pytest.skip("the lab control plane is not up (tests/lab/controlplane/up.sh)")
-    env = read_env(env_file)
-    probe = [env["LAB_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"]
-    if subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode != 0:
-        pytest.skip("the lab control plane does not answer")
-    return env["KUBECONFIG"]
+    return labenv.up("controlplane")["KUBECONFIG"]
 
 
 @pytest.fixture

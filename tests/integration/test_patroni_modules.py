@@ -15,33 +15,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+import labenv
 import psycopg2
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-UP = REPO / "tests" / "lab" / "patroni" / "up.sh"
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
+REPO = labenv.REPO
 ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
 PLAY_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 
 
-def read_env(path):
-    env = {}
-    for raw in Path(path).read_text().splitlines():
-        line = raw.removeprefix("export ").strip()
-        if "=" in line:
-            key, value = line.split("=", 1)
-            env[key] = value
-    return env
-
-
 @pytest.fixture(scope="session")
 def lab():
-    if os.geteuid() != 0:
-        pytest.skip("the Patroni lab runs as root (it starts members as user postgres)")
-    subprocess.run([str(UP)], check=True, timeout=900)
-    env = read_env(LAB_DIR / "patroni.env")
-    return env, read_env(env["PATRONI_SECRETS_FILE"])
+    env = labenv.up("patroni")
+    return env, labenv.read_env(env["PATRONI_SECRETS_FILE"])
 
 
 class Cluster:

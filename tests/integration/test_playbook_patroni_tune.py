@@ -5,29 +5,17 @@ import json
 import os
 import subprocess
 import urllib.request
-from pathlib import Path
 
+import labenv
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("BMK8S_LAB_DIR", "/var/tmp/bmk8s-lab"))
-
-
-def read_env(path):
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'\"")
-    return env
+REPO = labenv.REPO
 
 
 @pytest.fixture(scope="module")
 def lab():
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    subprocess.run([REPO / "tests/lab/lab.sh", "up", "patroni"], check=True)
-    env = read_env(LAB_DIR / "patroni.env")
-    return env, read_env(env["PATRONI_SECRETS_FILE"])
+    env = labenv.up("patroni")
+    return env, labenv.read_env(env["PATRONI_SECRETS_FILE"])
 
 
 def playbook(lab, tmp_path, config):
