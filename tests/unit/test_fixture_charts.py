@@ -124,38 +124,44 @@ CHARTS = {
 }
 
 
+CACHE_DIR = Path(os.environ.get("BMK8S_CACHE_DIR", Path.home() / ".cache" / "baremetal-k8s"))
+HELM_INSTALL = Path(__file__).resolve().parents[1] / "lab" / "helm" / "install.sh"
+
+
 def find_helm():
-    candidates = [
-        os.environ.get("LAB_HELM"),
-        shutil.which("helm"),
-        str(Path.home() / ".cache" / "baremetal-k8s" / "bin" / "helm"),
-    ]
+    candidates = [os.environ.get("LAB_HELM"), shutil.which("helm"), str(CACHE_DIR / "bin" / "helm")]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
-HELM = find_helm()
+@pytest.fixture(scope="session")
+def helm_binary():
+    """The lab's pinned helm; installed into the cache (tests/lab/helm/install.sh) when there is none."""
+    helm = find_helm()
+    if helm is None:
+        res = subprocess.run([HELM_INSTALL], capture_output=True, text=True, check=False)
+        helm = find_helm()
+        if helm is None:
+            pytest.fail(f"no helm, and tests/lab/helm/install.sh failed (rc={res.returncode}): {res.stderr[-2000:]}")
+    return helm
 
 
 @pytest.fixture(scope="module")
-def helm_env(tmp_path_factory):
-    """Environment for helm with private cache/config dirs; skips the test when there is no helm."""
-    if HELM is None:
-        pytest.skip(
-            "no helm binary ($LAB_HELM, PATH, ~/.cache/baremetal-k8s/bin/helm); "
-            "install it with tests/lab/helm/install.sh"
-        )
+def helm_env(tmp_path_factory, helm_binary):
+    """Environment for helm with private cache/config dirs."""
     home = tmp_path_factory.mktemp("helm-home")
     env = dict(os.environ)
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env[var] = str(home / var.lower())
+    env["BMK8S_TEST_HELM"] = helm_binary
     return env
 
 
 def helm(env, *args):
-    return subprocess.run([HELM, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+    cmd = [env["BMK8S_TEST_HELM"], *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 def render(env, chart, values=None, extra=()):
