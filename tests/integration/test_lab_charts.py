@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,17 +341,33 @@ def release_objects(lab: Lab, case: Case, kinds: str) -> list:
     return [o for o in lab.get(kinds, "-n", case.namespace)["items"] if owned(o, case)]
 
 
-def assert_workloads_ready(lab: Lab, case: Case) -> list:
-    workloads = release_objects(lab, case, "deployments,statefulsets,daemonsets")
+def workload_problems(workloads: list) -> list:
+    problems = []
     for w in workloads:
         name, status, kind = w["metadata"]["name"], w["status"], w["kind"]
         if kind == "Deployment":
             available = [c for c in status.get("conditions", []) if c["type"] == "Available"]
-            assert available and available[0]["status"] == "True", f"Deployment {name} not Available"
+            if not (available and available[0]["status"] == "True"):
+                problems.append(f"Deployment {name} not Available: {available}")
         elif kind == "StatefulSet":
-            assert status.get("readyReplicas", 0) == w["spec"]["replicas"], f"StatefulSet {name}: {status}"
-        else:
-            assert 0 < status.get("numberReady", 0) == status["desiredNumberScheduled"], f"DaemonSet {name}: {status}"
+            if status.get("readyReplicas", 0) != w["spec"]["replicas"]:
+                problems.append(f"StatefulSet {name}: {status}")
+        elif not 0 < status.get("numberReady", 0) == status["desiredNumberScheduled"]:
+            problems.append(f"DaemonSet {name}: {status}")
+    return problems
+
+
+def assert_workloads_ready(lab: Lab, case: Case, settle: float = 60) -> list:
+    """All workloads ready. helm --wait counts ready replicas; the Deployment controller sets the Available
+    condition a moment later, so allow it to settle (bounded) before judging."""
+    deadline = time.monotonic() + settle
+    while True:
+        workloads = release_objects(lab, case, "deployments,statefulsets,daemonsets")
+        problems = workload_problems(workloads)
+        if not problems or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert not problems, "; ".join(problems)
     return workloads
 
 

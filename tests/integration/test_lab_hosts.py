@@ -110,7 +110,8 @@ def test_containerd_installs_through_the_proxy(lab):
     try:
         shell(
             PKG_HOST,
-            "DEBIAN_FRONTEND=noninteractive apt-get update -q && "
+            # clean first: a .deb left in the host's own archive cache would bypass the proxy
+            "apt-get clean && DEBIAN_FRONTEND=noninteractive apt-get update -q && "
             "DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd",
         )
         out = shell(PKG_HOST, "systemctl is-active containerd; ctr version | grep -c Version")
