@@ -29,9 +29,10 @@ def read_env(path: Path | str) -> dict:
     return env
 
 
-def up(*components: str) -> dict:
-    """Bring the components up (once per test session) and return their merged env files."""
-    todo = [c for c in components if c not in _brought_up]
+def up(*components: str, again: bool = False) -> dict:
+    """Bring the components up (once per test session, or once more with `again`, e.g. so servers also
+    listen on a bridge that came up later) and return their merged env files."""
+    todo = [c for c in components if again or c not in _brought_up]
     if todo:
         if os.geteuid() != 0:
             pytest.fail(f"the lab ({' '.join(todo)}) needs root: run the integration tier as root")
