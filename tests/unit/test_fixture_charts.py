@@ -330,23 +330,12 @@ def test_exadeploy_consumes_secrets_by_name(helm_env):
     assert not by_kind(docs, "Secret"), "the chart consumes secrets, it never creates them"
 
 
+# The parts DevStats installs one release at a time: every skip flag of the chart but the per-secret ones
+# (skip<Name>Secret) and skipAddAll.
 SKIP_ALL = [
-    "skipSecrets",
-    "skipPVs",
-    "skipBackupsPV",
-    "skipVacuum",
-    "skipBackups",
-    "skipBootstrap",
-    "skipProvisions",
-    "skipCrons",
-    "skipAffiliations",
-    "skipGrafanas",
-    "skipServices",
-    "skipPostgres",
-    "skipIngress",
-    "skipStatic",
-    "skipAPI",
-    "skipNamespaces",
+    key
+    for key in yaml.safe_load((CHARTS_DIR / "devstats" / "values.yaml").read_text())
+    if key.startswith("skip") and key != "skipAddAll" and not key.endswith("Secret")
 ]
 
 
