@@ -147,33 +147,20 @@ def test_every_fixture_chart_is_served(sources):
     assert expected <= names, f"not served: {sorted(expected - names)}"
 
 
+def repo_add(sources, helm, password, check=True):
+    """`helm repo add` of the lab chart repo; the password goes on stdin, never on the command line."""
+    url = sources["LAB_CHART_REPO_URL"]
+    return helm("repo", "add", "lab", url, "--username", "lab", "--password-stdin", stdin=password, check=check)
+
+
 def test_helm_repo_add_with_password_and_search(sources, helm):
-    helm(
-        "repo",
-        "add",
-        "lab",
-        sources["LAB_CHART_REPO_URL"],
-        "--username",
-        "lab",
-        "--password-stdin",
-        stdin=sources["PASSWORD"],
-    )
+    repo_add(sources, helm, sources["PASSWORD"])
     found = json.loads(helm("search", "repo", "lab/", "-o", "json").stdout)
     assert {entry["name"].removeprefix("lab/") for entry in found} == served_chart_names(sources)
 
 
 def test_helm_repo_add_with_wrong_password_fails(sources, helm):
-    res = helm(
-        "repo",
-        "add",
-        "lab",
-        sources["LAB_CHART_REPO_URL"],
-        "--username",
-        "lab",
-        "--password-stdin",
-        stdin="not-" + sources["PASSWORD"],
-        check=False,
-    )
+    res = repo_add(sources, helm, "not-" + sources["PASSWORD"], check=False)
     assert res.returncode != 0
     assert "401" in res.stderr
 
