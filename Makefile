@@ -13,15 +13,19 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 LAB := tests/lab/lab.sh
 
-.PHONY: help venv collection-link lint sanity unit integration molecule test lab lab-up lab-down lab-status \
+.PHONY: help system-deps venv collection-link lint sanity unit integration molecule test lab lab-up lab-down lab-status \
         bench ee-context changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+system-deps: ## install the missing Debian packages of tests/setup/debian-packages.txt (root; a no-op when present)
+	tests/setup/system-deps.sh
+
 venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements.txt)
 
 $(VENV)/.installed: requirements.txt
+	tests/setup/system-deps.sh toolchain
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip==25.3
 	$(VENV)/bin/pip install -q -r requirements.txt
@@ -50,15 +54,15 @@ integration: venv collection-link ## pytest tests/integration (brings up the lab
 molecule: venv collection-link ## molecule test of molecule/default on the lab hosts
 	molecule test -s default
 
-test: venv collection-link ## everything: lint, sanity, unit, integration, molecule (what CI runs)
+test: system-deps venv collection-link ## everything: lint, sanity, unit, integration, molecule (what CI runs)
 	tests/run-all.sh
 
-lab: venv collection-link ## the main job on the embedded default: bring up the lab, run playbooks/site.yml on it
+lab: system-deps venv collection-link ## the main job on the embedded default: bring up the lab, run playbooks/site.yml on it
 	$(LAB) up
 	ansible-playbook -i inventories/lab/hosts.yml playbooks/site.yml
 	$(LAB) info
 
-lab-up: venv collection-link ## bring up the lab (or reuse what is up) without running site.yml
+lab-up: system-deps venv collection-link ## bring up the lab (or reuse what is up) without running site.yml
 	$(LAB) up
 
 lab-down: ## tear the lab down: nothing left running or mounted (caches are kept)
