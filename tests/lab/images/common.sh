@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # a library: the sourcing scripts use its variables
+# Versions, paths and the Go build helper shared by tests/lab/images/*.sh (sourced after ../lib.sh).
+# Opt-in groundwork for a kubeadm-made lab cluster (issue 8): not part of the default `lab.sh up`.
+
+# What kubeadm $LAB_K8S_VERSION asks for (`kubeadm config images list`): etcd, CoreDNS and pause tags.
+: "${LAB_ETCD_VERSION:=v3.5.24}"        # image tag 3.5.24-0 (kubeadm 1.33's DefaultEtcdVersion)
+: "${LAB_COREDNS_VERSION:=v1.12.0}"     # kubeadm 1.33's CoreDNSVersion
+: "${LAB_PAUSE_VERSION:=3.10}"          # kubeadm 1.33's PauseVersion; the lab's own static pause (pause.c)
+# Release tarballs for the files mirror (all built through the Go module proxy).
+: "${LAB_CONTAINERD_VERSION:=v2.1.4}"
+: "${LAB_RUNC_VERSION:=v1.3.3}"
+: "${LAB_CNI_PLUGINS_VERSION:=v1.7.1}"
+: "${LAB_CRI_TOOLS_VERSION:=v1.34.0}"   # v1.33.x is not served by the module proxy; 1.34 speaks CRI v1 like 1.33
+
+IMG_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+K8S_BIN="$CACHE_DIR/k8s-$LAB_K8S_VERSION/bin"
+IMG_CACHE="$CACHE_DIR/lab-images"        # <name>-<version>/bin (binaries), oci/<name>-<tag> (OCI layouts)
+REL_CACHE="$CACHE_DIR/lab-releases"     # <project>/<version>/<upstream release file names>
+: "${LAB_REGISTRY:=127.0.0.1:$LAB_REGISTRY_PORT}"
+: "${LAB_PYTHON3:=$(command -v python3)}"
+
+export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+
+# module_dir MODULE@VERSION: download the module through the Go module proxy; print its (read-only) dir.
+module_dir() {
+  local info dir
+  info=$(go mod download -json "$1") || die "images: $1 is not served by the Go module proxy"
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' <<<"$info")
+  [ -d "$dir" ] || die "images: no source dir for $1"
+  echo "$dir"
+}
+
+# build_in_tree MODULE@VERSION OUT_DIR [go build args...] -- PKG...: build packages of the module in a
+# writable copy of its source, with its own go.mod/go.sum (its own replace lines apply), into OUT_DIR.
+build_in_tree() {
+  local mod=$1 out=$2 src work; shift 2
+  src=$(module_dir "$mod")
+  work=$(mktemp -d "${TMPDIR:-/tmp}/bmk8s-build.XXXXXX")
+  cp -r "$src/." "$work/" && chmod -R u+w "$work"
+  mkdir -p "$out"
+  local args=() pkgs=() seen=0 a
+  for a in "$@"; do
+    if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then args+=("$a"); else pkgs+=("$a"); fi
+  done
+  (cd "$work" && nice -n 10 go build -trimpath "${args[@]}" -o "$out/" "${pkgs[@]}") \
+    || { rm -rf "$work"; die "images: building $mod failed"; }
+  rm -rf "$work"
+}
+
+# timed NAME CMD...: run CMD and log how long it took.
+timed() {
+  local name=$1 t0; t0=$(date +%s); shift
+  "$@"
+  log "images: $name built in $(( $(date +%s) - t0 ))s"
+}
