@@ -32,7 +32,8 @@ module_dir() {
 }
 
 # build_in_tree MODULE@VERSION OUT_DIR [go build args...] -- PKG...: build packages of the module in a
-# writable copy of its source, with its own go.mod/go.sum (its own replace lines apply), into OUT_DIR.
+# writable copy of its source, with its own go.mod/go.sum (its own replace lines apply; -mod=mod: module
+# zips keep a vendor/modules.txt without the vendored code), into OUT_DIR.
 build_in_tree() {
   local mod=$1 out=$2 src work; shift 2
   src=$(module_dir "$mod")
@@ -43,7 +44,7 @@ build_in_tree() {
   for a in "$@"; do
     if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then args+=("$a"); else pkgs+=("$a"); fi
   done
-  (cd "$work" && nice -n 10 go build -trimpath "${args[@]}" -o "$out/" "${pkgs[@]}") \
+  (cd "$work" && nice -n 10 go build -mod=mod -trimpath "${args[@]}" -o "$out/" "${pkgs[@]}") \
     || { rm -rf "$work"; die "images: building $mod failed"; }
   rm -rf "$work"
 }

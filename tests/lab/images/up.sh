@@ -6,7 +6,8 @@
 # (tests/lab/images/oci.py, no Docker) and pushed to the lab's registry under registry.k8s.io's
 # repository names, so kubeadm's `imageRepository: <registry>` pulls them. Needs the sources component
 # (the registry) up. Layouts are cached by tag in $CACHE_DIR/lab-images/oci/ and pushes skip blobs the
-# registry has, so a warm run takes seconds.
+# registry has, so a warm run takes seconds. Also publishes the release tarballs of releases.sh in the
+# files mirror ($LAB_FILES_URL/{containerd,runc,cni-plugins,cri-tools}/<version>/...).
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=common.sh
@@ -19,6 +20,7 @@ for c in kube-apiserver kube-controller-manager kube-scheduler; do
 done
 "$IMG_HERE/build.sh"
 "$IMG_HERE/iptables.sh"
+"$IMG_HERE/releases.sh" publish
 
 OCI="$IMG_CACHE/oci"
 ETCD_TAG="${LAB_ETCD_VERSION#v}-0"
@@ -63,5 +65,7 @@ image pause "$LAB_PAUSE_VERSION" --add "$IMG_CACHE/pause-$LAB_PAUSE_VERSION/bin/
 write_env images "LAB_IMAGE_REPOSITORY=$LAB_REGISTRY" \
   "LAB_IMAGE_REPOSITORY_BRIDGE=$LAB_BRIDGE_IP:$LAB_REGISTRY_PORT" \
   "LAB_ETCD_IMAGE_TAG=$ETCD_TAG" "LAB_COREDNS_IMAGE_TAG=$LAB_COREDNS_VERSION" \
-  "LAB_PAUSE_IMAGE_TAG=$LAB_PAUSE_VERSION"
+  "LAB_PAUSE_IMAGE_TAG=$LAB_PAUSE_VERSION" \
+  "LAB_CONTAINERD_VERSION=$LAB_CONTAINERD_VERSION" "LAB_RUNC_VERSION=$LAB_RUNC_VERSION" \
+  "LAB_CNI_PLUGINS_VERSION=$LAB_CNI_PLUGINS_VERSION" "LAB_CRI_TOOLS_VERSION=$LAB_CRI_TOOLS_VERSION"
 log "images: pushed to $LAB_REGISTRY in $(( $(date +%s) - start ))s"
