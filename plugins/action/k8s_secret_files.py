@@ -82,7 +82,7 @@ class ActionModule(ActionBase):
         masked = _raw_secrets(raw)
         collected = None
         try:
-            _, args = self.validate_argument_spec(argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
+            args = self.validate_argument_spec(argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)[1]
             if args["state"] == "present":
                 collected = collect(args, self._resolve, self._read)
                 masked.extend(collected.data.values())

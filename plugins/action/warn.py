@@ -16,9 +16,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(
-            argument_spec={"msg": {"type": "list", "elements": "str", "required": True}}
-        )
+        spec = {"msg": {"type": "list", "elements": "str", "required": True}}
+        args = self.validate_argument_spec(argument_spec=spec)[1]
         messages = [to_text(m) for m in args["msg"] if m]
         result.update(changed=False, warned=messages, warnings=messages)
         return result

@@ -23,10 +23,11 @@ description:
   - Results, check mode and diff mode show key names only, never values, their base64 or hashes.
   - Part of the action group C(baremetal.k8s.k8s), so C(module_defaults) can set the connection options.
 author:
-  - baremetal.k8s contributors
+  - baremetal.k8s maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - action_common_attributes
+  - action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -260,48 +261,47 @@ from ansible_collections.baremetal.k8s.plugins.module_utils.secret_files import 
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_reconcile import plan
 
 try:
-    import kubernetes
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from kubernetes.client.rest import ApiException
 
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
-    ApiException = Exception
+
+    class ApiException(Exception):
+        """Stands in for kubernetes' ApiException when the library is missing (main() fails before any call)."""
+
 
 FIELD_MANAGER = "baremetal.k8s"
 METHODS = {"create": "created", "update": "updated", "recreate": "recreated", "delete": "deleted", "none": "unchanged"}
 
 
 class SecretApi(object):
-    """The four calls this module makes, on raw JSON so no field of the live object is lost."""
+    """The four calls this module makes, through kubernetes.core's client (K8SClient and its dynamic
+    resources). Objects come back as plain dicts of the API's JSON, so no field of the live object is lost."""
 
-    def __init__(self, api_client):
-        self.core = kubernetes.client.CoreV1Api(api_client)
+    def __init__(self, client):
+        self.client = client
+        self.secrets = client.resource("Secret", "v1")
 
     def read(self, name, namespace):
         try:
-            response = self.core.read_namespaced_secret(name, namespace, _preload_content=False)
-        except ApiException as err:
+            return self.client.get(self.secrets, name=name, namespace=namespace).to_dict()
+        except ApiException as err:  # the dynamic client's NotFoundError is one
             if err.status == 404:
                 return None
             raise
-        return json.loads(response.data)
 
     def create(self, namespace, body):
-        response = self.core.create_namespaced_secret(
-            namespace, body, field_manager=FIELD_MANAGER, _preload_content=False
-        )
-        return json.loads(response.data)
+        return self.client.create(self.secrets, body, namespace=namespace, field_manager=FIELD_MANAGER).to_dict()
 
     def replace(self, name, namespace, body):
-        response = self.core.replace_namespaced_secret(
-            name, namespace, body, field_manager=FIELD_MANAGER, _preload_content=False
-        )
-        return json.loads(response.data)
+        return self.client.replace(
+            self.secrets, body, name=name, namespace=namespace, field_manager=FIELD_MANAGER
+        ).to_dict()
 
     def delete(self, name, namespace):
-        self.core.delete_namespaced_secret(name, namespace, _preload_content=False)
+        self.client.delete(self.secrets, name=name, namespace=namespace)
 
 
 def _api_message(err):
@@ -394,7 +394,7 @@ def main():
     values = list(_decode(module, module.params["data"]).values()) if module.params["data"] else []
     auth = dict((k, module.params[k]) for k in AUTH_ARGS if module.params.get(k) is not None)
     try:
-        api = SecretApi(get_api_client(**auth).client.client)
+        api = SecretApi(get_api_client(**auth))
         module.exit_json(**run(module, api))
     except SecretInputError as err:
         module.fail_json(msg=scrub(str(err), values), exception=None)

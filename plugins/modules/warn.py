@@ -16,9 +16,10 @@ description:
     C(baremetal.k8s.preflight) with C(preflight_fail_fast=false), instead of a failed task that is then ignored.
   - Runs on the controller only (action plugin); it changes nothing.
 author:
-  - baremetal.k8s contributors
+  - baremetal.k8s maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - action_common_attributes
+  - action_common_attributes.flow
 attributes:
   action:
     support: full

@@ -24,7 +24,7 @@ def read_env(path: Path | str) -> dict:
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
-        key, _, value = line.removeprefix("export ").partition("=")
+        key, value = line.removeprefix("export ").split("=", 1)
         env[key.strip()] = value.strip().strip("'\"")
     return env
 

@@ -688,15 +688,15 @@ def test_devstats_staged_releases(lab, cluster):
         return case, lab.helm(*args, check=check, timeout=240)
 
     for keep in ("skipSecrets", "skipPostgres"):
-        case, _ = stage(keep)
+        case = stage(keep)[0]
         assert_workloads_ready(lab, case)
         assert_references_resolve(lab, case)
     # Claims alone never bind on openebs-hostpath (WaitForFirstConsumer), so this stage cannot --wait.
-    _, res = stage("skipPVs", "--timeout", "5s", check=False)
+    res = stage("skipPVs", "--timeout", "5s", check=False)[1]
     assert res.returncode != 0 and "context deadline exceeded" in res.stderr, res.stderr
-    claims, _ = stage("skipPVs", wait=False)
+    claims = stage("skipPVs", wait=False)[0]
     assert {c["status"]["phase"] for c in release_objects(lab, claims, "pvc")} == {"Pending"}
-    case, _ = stage("skipProvisions")
+    case = stage("skipProvisions")[0]
     assert_references_resolve(lab, case)  # the provisioning pods bound the claims of the previous stage
     assert {c["status"]["phase"] for c in release_objects(lab, claims, "pvc")} == {"Bound"}
     for release in json.loads(lab.helm("list", "-n", namespace, "-o", "json").stdout):

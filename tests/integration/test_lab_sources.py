@@ -372,7 +372,7 @@ def release(sources, helm, kubeconfig, tmp_path):
 
 
 def test_helm_diff_upgrade_reports_only_real_changes(helm, release):
-    chart, _, kube = release
+    chart, kube = release[0], release[2]
     same = helm("diff", "upgrade", "probe", str(chart), "--reset-values=True", extra_env=kube)
     assert same.stdout.strip() == ""
     changed = helm(

@@ -51,7 +51,7 @@ def stats(proc):
 
 
 def work_mem(lab):
-    env, _ = lab
+    env = lab[0]
     with urllib.request.urlopen(env["PATRONI_API_URL"] + "/config", timeout=10) as r:  # noqa: S310 (loopback)
         return json.load(r)["postgresql"]["parameters"].get("work_mem")
 
@@ -77,7 +77,7 @@ def test_empty_config_is_refused(lab, tmp_path):
 
 def test_rest_password_never_in_verbose_output(lab, tmp_path):
     """-vvv output of a change and of a refusal holds neither the REST password nor an encoded form of it."""
-    _, secrets = lab
+    secrets = lab[1]
     user, password = secrets["PATRONI_REST_USERNAME"], secrets["PATRONI_REST_PASSWORD"]
     forms = {
         password,

@@ -165,7 +165,7 @@ def helm(env, *args):
 
 
 def render(env, chart, values=None, extra=()):
-    release, namespace, _ = CHARTS[chart]
+    release, namespace = CHARTS[chart][:2]
     args = ["template", release, str(CHARTS_DIR / chart), "--namespace", namespace, "--include-crds"]
     if values:
         args += ["--values", str(values)]

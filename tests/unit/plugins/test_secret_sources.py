@@ -43,6 +43,10 @@ def run(tmp_path, **args):
     return collect(dict(DEFAULTS, **args), reader.resolve, reader.read), reader
 
 
+def collected(tmp_path, **args):
+    return run(tmp_path, **args)[0]
+
+
 @pytest.fixture
 def devstats(tmp_path):
     d = tmp_path / "secrets"
@@ -60,7 +64,7 @@ def devstats(tmp_path):
 
 
 def test_directory_keys_keep_suffix_and_strip_one_newline(devstats):
-    got, _ = run(devstats, directory="secrets")
+    got = collected(devstats, directory="secrets")
     assert got.data == {
         "GHA2DB_GITHUB_OAUTH.secret": b"tok1,tok2",
         "PG_HOST.secret": b"db.example",
@@ -70,12 +74,12 @@ def test_directory_keys_keep_suffix_and_strip_one_newline(devstats):
 
 
 def test_directory_stem_naming(devstats):
-    got, _ = run(devstats, directory="secrets", key_naming="stem")
+    got = collected(devstats, directory="secrets", key_naming="stem")
     assert sorted(got.data) == ["GHA2DB_GITHUB_OAUTH", "PG_HOST", "PG_PASS"]
 
 
 def test_strip_never_keeps_bytes(devstats):
-    got, _ = run(devstats, directory="secrets", strip_newline="never")
+    got = collected(devstats, directory="secrets", strip_newline="never")
     assert got.data["PG_PASS.secret"] == b"pg-pw-1\n"
 
 
@@ -98,7 +102,7 @@ def test_missing_check_runs_before_any_read(devstats):
 
 def test_required_from_examples_can_be_off(devstats):
     os.remove(devstats / "secrets" / "PG_PASS.secret")
-    got, _ = run(devstats, directory="secrets", required_from_examples=False)
+    got = collected(devstats, directory="secrets", required_from_examples=False)
     assert "PG_PASS.secret" not in got.data
 
 
@@ -120,7 +124,7 @@ def test_example_value_left_unchanged_is_refused(devstats):
 
 def test_example_value_allowed(devstats):
     (devstats / "secrets" / "PG_PASS.secret").write_bytes(b"password")
-    got, _ = run(devstats, directory="secrets", allow_example_values=True)
+    got = collected(devstats, directory="secrets", allow_example_values=True)
     assert got.data["PG_PASS.secret"] == b"password"
 
 
@@ -128,7 +132,7 @@ def test_empty_value_refused_and_allowed(devstats):
     (devstats / "secrets" / "PG_HOST.secret").write_bytes(b"\n")
     with pytest.raises(SecretInputError, match=r"empty value for key\(s\): PG_HOST.secret"):
         run(devstats, directory="secrets")
-    got, _ = run(devstats, directory="secrets", allow_empty=True)
+    got = collected(devstats, directory="secrets", allow_empty=True)
     assert got.data["PG_HOST.secret"] == b""
 
 
@@ -153,7 +157,7 @@ def test_directory_without_matching_files(tmp_path):
 def test_files_with_keys_and_json_kept_byte_for_byte(tmp_path):
     (tmp_path / "gcp.json").write_bytes(b'{"type": "service_account"}\n')
     (tmp_path / "api.secret").write_bytes(b"k-123\n")
-    got, _ = run(
+    got = collected(
         tmp_path,
         files=[
             {"path": "gcp.json", "key": "gcp-credentials.json"},
@@ -199,7 +203,7 @@ def test_unreadable_file_reported_without_content(tmp_path):
 
 
 def test_literals(tmp_path):
-    got, _ = run(tmp_path, literals={"api_key": "abc\n", "port": 5432})
+    got = collected(tmp_path, literals={"api_key": "abc\n", "port": 5432})
     assert got.data == {"api_key": b"abc\n", "port": b"5432"}  # literals are never stripped
 
 
@@ -229,7 +233,7 @@ def test_duplicate_keys(tmp_path):
 
 
 def test_registries_make_dockerconfigjson(tmp_path):
-    got, _ = run(tmp_path, registries=[{"server": "r:5000", "username": "u", "password": "p"}])
+    got = collected(tmp_path, registries=[{"server": "r:5000", "username": "u", "password": "p"}])
     assert got.type == "kubernetes.io/dockerconfigjson"
     assert json.loads(got.data[".dockerconfigjson"])["auths"]["r:5000"]["username"] == "u"
 
@@ -245,5 +249,5 @@ def test_no_source(tmp_path):
 
 
 def test_explicit_type_kept(tmp_path):
-    got, _ = run(tmp_path, type="kubernetes.io/basic-auth", literals={"username": "u", "password": "p"})
+    got = collected(tmp_path, type="kubernetes.io/basic-auth", literals={"username": "u", "password": "p"})
     assert got.type == "kubernetes.io/basic-auth"
