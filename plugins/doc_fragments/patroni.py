@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) baremetal.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by the Patroni modules (their spec: module_utils.patroni.connection_argument_spec)."""
+"""Connection options shared by the Patroni modules (their spec: module_utils.patroni.connection_argument_spec)
+and the attributes both share."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,6 +21,7 @@ options:
   username:
     description:
       - User for HTTP basic auth (Patroni's C(restapi.authentication)); needed for PATCH, PUT and restarts.
+        Sent with every request (GETs do not need it).
       - Defaults to the E(PATRONI_RESTAPI_USERNAME) environment variable, which Patroni pods usually set.
     type: str
   password:
@@ -39,6 +41,13 @@ options:
     description: Verify the REST API certificate and host name.
     type: bool
     default: true
+  use_proxy:
+    description:
+      - Send the requests through the proxy named by E(http_proxy), E(https_proxy) and E(no_proxy).
+      - Off by default, so proxy variables in the environment (of the controller or of a pod) never route the
+        REST calls, and the basic-auth credentials in them, through a proxy.
+    type: bool
+    default: false
   timeout:
     description: Seconds to wait for one REST call.
     type: int

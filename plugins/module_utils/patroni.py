@@ -1,27 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) baremetal.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A small Patroni REST API client (standard library only: it may run inside a Patroni pod)."""
+"""A small Patroni REST API client on ansible.module_utils.urls (shipped with the module, so it also runs with a
+Patroni pod's own python3)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import json
 import socket
 import ssl
 import time
-
-try:
-    from urllib.error import HTTPError, URLError
-    from urllib.request import HTTPSHandler, Request, build_opener
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    HTTPError = URLError = HTTPSHandler = Request = build_opener = None
+from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import env_fallback
-
-RUNNING_STATES = ("running", "streaming")
+from ansible.module_utils.urls import Request, make_context
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import RUNNING_STATES
 
 
 def connection_argument_spec():
@@ -34,6 +29,7 @@ def connection_argument_spec():
         client_cert=dict(type="path"),
         client_key=dict(type="path"),
         validate_certs=dict(type="bool", default=True),
+        use_proxy=dict(type="bool", default=False),
         timeout=dict(type="int", default=10),
     )
 
@@ -56,38 +52,42 @@ def member_base_url(api_url):
 
 
 class PatroniClient:
+    """Calls one member's REST API (or another member's, through base=) with ansible.module_utils.urls.Request:
+    basic auth sent up front, the TLS files loaded once, no ~/.netrc, no redirects, proxies only with use_proxy."""
+
     def __init__(self, params):
         self.api_url = params["api_url"].rstrip("/")
         self.timeout = params.get("timeout") or 10
-        self._auth = None
-        if params.get("username") is not None:
-            token = "%s:%s" % (params["username"], params.get("password") or "")
-            self._auth = "Basic " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+        self.username = params.get("username")
         try:
-            context = ssl.create_default_context(cafile=params.get("ca_path"))
-            if not params.get("validate_certs", True):
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            if params.get("client_cert"):
-                context.load_cert_chain(params["client_cert"], params.get("client_key"))
+            context = make_context(
+                cafile=params.get("ca_path"),
+                validate_certs=params.get("validate_certs", True),
+                client_cert=params.get("client_cert"),
+                client_key=params.get("client_key"),
+            )
         except (OSError, ssl.SSLError) as exc:
             raise PatroniError("cannot load the TLS files (ca_path, client_cert, client_key): %s" % exc) from None
-        self._opener = build_opener(HTTPSHandler(context=context))
+        self._request = Request(
+            headers={"Accept": "application/json"},
+            use_proxy=bool(params.get("use_proxy", False)),
+            timeout=self.timeout,
+            url_username=self.username,
+            url_password=(params.get("password") or "") if self.username is not None else None,
+            force_basic_auth=self.username is not None,
+            follow_redirects="none",
+            use_netrc=False,
+            context=context,
+        )
 
     def request(self, method, path, body=None, *, base=None, timeout=None, who=None):
         """(status, payload) of one call; payload is parsed JSON or text. Raises PatroniError if unreachable."""
         url = (base or self.api_url).rstrip("/") + path
         who = who or (base or self.api_url)
         data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        if self._auth:
-            headers["Authorization"] = self._auth
-        req = Request(url, data=data, headers=headers)
-        req.get_method = lambda: method
+        headers = {"Content-Type": "application/json"} if data is not None else {}
         try:
-            resp = self._opener.open(req, timeout=timeout or self.timeout)
+            resp = self._request.open(method, url, data=data, headers=headers, timeout=timeout or self.timeout)
             status, raw = resp.getcode(), resp.read()
         except HTTPError as exc:
             status, raw = exc.code, exc.read()
@@ -106,6 +106,16 @@ class PatroniClient:
         if status not in ok:
             raise http_error(method, path, who or base or self.api_url, status, payload)
         return payload
+
+
+def check_credentials(client, who=None):
+    """Prove the credentials with a request that needs them and changes nothing: PATCH /config with an empty
+    body. Patroni (3.x and 4.x) checks access first (401 bad credentials, 403 allowlist or client
+    certificate), then refuses the empty body with 400 before it reads the DCS."""
+    status, payload = client.request("PATCH", "/config", {}, who=who)
+    if status == 400:
+        return True
+    raise http_error("PATCH", "/config (empty body, credentials check)", who or client.api_url, status, payload)
 
 
 def http_error(method, path, who, status, payload):
@@ -149,10 +159,13 @@ def cluster_members(client):
             tags=item.get("tags") or {},
             api_url=member_base_url(item.get("api_url") or ""),
             pending_restart=bool(item.get("pending_restart")),
-            reachable=True,
+            pending_restart_reason=item.get("pending_restart_reason"),
+            reachable=False,
+            patroni_state=None,
             server_version=None,
             postmaster_start_time=None,
             patroni_version=None,
+            xlog={},
         )
         try:
             status = client.call("GET", "/patroni", base=member["api_url"], who=_who(member), ok=(200, 503))
@@ -164,9 +177,10 @@ def cluster_members(client):
                 postmaster_start_time=status.get("postmaster_start_time"),
                 pending_restart_reason=status.get("pending_restart_reason"),
                 xlog=status.get("xlog") or {},
+                reachable=True,
             )
         except PatroniError:
-            member["reachable"] = False
+            pass  # every key is set above: an unreachable member keeps what /cluster says
         members.append(member)
     return cluster, members
 
@@ -188,7 +202,7 @@ def unhealthy(members):
 
 def wait_for(predicate, timeout, interval=1.0):
     """Poll predicate() until it returns a truthy value or timeout seconds pass; returns the last value."""
-    deadline = time.time() + timeout
+    deadline = time.time() + max(timeout, 0)
     while True:
         value = predicate()
         if value or time.time() >= deadline:

@@ -12,6 +12,23 @@ __metaclass__ = type
 
 import copy
 
+# Role names, one set for every module. GET /cluster lists a member as leader (primary), standby_leader (leader
+# of a standby cluster), replica, sync_standby (synchronous mode) or quorum_standby (4.x, synchronous_mode:
+# quorum). GET /patroni and POST /restart name a primary master on Patroni 3.x and primary from 4.0.
+LEADER = "leader"
+STANDBY_LEADER = "standby_leader"
+REPLICA = "replica"
+SYNC_STANDBY = "sync_standby"
+QUORUM_STANDBY = "quorum_standby"
+MASTER = "master"
+PRIMARY = "primary"
+LEADER_ROLES = (LEADER, STANDBY_LEADER)  # /cluster roles of the member holding the leader key
+SYNC_ROLES = (SYNC_STANDBY, QUORUM_STANDBY)
+REPLICA_ROLES = (REPLICA, SYNC_STANDBY, QUORUM_STANDBY)  # /cluster roles that replicate from the leader
+# Member states that mean PostgreSQL runs ("streaming"/"in archive recovery": a replica's state on 4.x).
+RUNNING_STATES = ("running", "streaming", "in archive recovery")
+TIMING_KEYS = ("ttl", "loop_wait", "retry_timeout")
+
 # Patroni's defaults for the DCS timing keys (docs: dynamic configuration settings).
 TIMING_DEFAULTS = {"ttl": 30, "loop_wait": 10, "retry_timeout": 10}
 
@@ -79,7 +96,7 @@ def _merge_into(config, patch):
                 else:
                     config[name] = strip_nulls(value)
                     changed = True
-            elif isinstance(config[name], dict) or _differs(config[name], value):
+            elif _differs(config[name], value):
                 config[name] = copy.deepcopy(value)
                 changed = True
         else:
@@ -143,6 +160,32 @@ def diff_of(old, new, patch):
         if found:
             _put(after, path, value)
     return {"before": before, "after": after}
+
+
+def _timing_excess(config):
+    try:
+        values = dict((k, int(str(config.get(k, d)))) for k, d in TIMING_DEFAULTS.items())
+    except ValueError:
+        return None
+    return values["loop_wait"] + 2 * values["retry_timeout"] - values["ttl"]
+
+
+def timing_check(current, desired, patch):
+    """(None | 'warn' | 'refuse', message) for the timing rule of the config a change produces.
+
+    Refused only when the patch touches ttl, loop_wait or retry_timeout (a state=replaced document that drops
+    one counts too) or makes the excess worse; a live config that already breaks the rule only warns, so it
+    does not block unrelated changes.
+    """
+    problem = timing_error(desired)
+    if not problem:
+        return None, None
+    touched = any(path[0] in TIMING_KEYS for path in changed_paths(patch))
+    before, after = _timing_excess(current), _timing_excess(desired)
+    worse = before is not None and after is not None and after > before
+    if touched or worse:
+        return "refuse", problem
+    return "warn", problem
 
 
 def timing_error(config):
@@ -216,9 +259,20 @@ def needs_restart(old, new):
     return result
 
 
+def unknown_context(old, new):
+    """Sorted names of changed parameters whose context the module cannot know: extension and custom ones
+    (a dot in the name, e.g. pg_stat_statements.max may need a restart)."""
+    before, after = parameters_of(old), parameters_of(new)
+    return sorted(
+        n
+        for n in set(before) | set(after)
+        if "." in n and ((n in before) != (n in after) or (n in before and _differs(before[n], after[n])))
+    )
+
+
 def order_members(members, order):
     """Members (dicts with name, role) in restart order; the leader goes first or last."""
-    leaders = [m for m in members if m.get("role") in ("leader", "standby_leader")]
+    leaders = [m for m in members if m.get("role") in LEADER_ROLES]
     others = sorted((m for m in members if m not in leaders), key=lambda m: m["name"])
     return leaders + others if order == "primary_first" else others + leaders
 
@@ -231,24 +285,60 @@ def patroni_major(version):
 
 
 def restart_role(cluster_role, version):
-    """The `role` filter for POST /restart: master on Patroni 3.x, primary on 4.x; None for a standby leader."""
-    if cluster_role == "leader":
-        return "primary" if patroni_major(version) >= 4 else "master"
-    if cluster_role == "standby_leader":
-        return None
-    return "replica"
+    """The `role` filter for POST /restart: master on Patroni 3.x, primary on 4.x; a standby leader is
+    standby_leader on 4.x and has no filter on 3.x (which accepts only master and replica)."""
+    if cluster_role == LEADER:
+        return PRIMARY if patroni_major(version) >= 4 else MASTER
+    if cluster_role == STANDBY_LEADER:
+        return STANDBY_LEADER if patroni_major(version) >= 4 else None
+    return REPLICA
 
 
-def pick_candidate(members, primary_name):
-    """Switchover candidate: a running, non-pending replica with the smallest lag (name breaks ties)."""
+def synchronous_mode(config):
+    """None, 'on' or 'quorum' for the synchronous_mode of a dynamic configuration."""
+    value = str((config or {}).get("synchronous_mode", "")).strip().lower()
+    if value == "quorum":
+        return "quorum"
+    return "on" if value in ("true", "on", "yes", "1") else None
+
+
+def pick_candidate(members, primary_name, sync_mode=None):
+    """Switchover candidate: a running, non-pending replica with the smallest lag (name breaks ties).
+
+    With synchronous standbys (sync_standby on 3.x/4.x, quorum_standby with synchronous_mode: quorum) only
+    they qualify, as Patroni requires of a switchover candidate (a non-synchronous one gets HTTP 412); in
+    synchronous_mode 'on' without any synchronous standby there is no candidate at all.
+    """
     ok = [
         m
         for m in members
         if m["name"] != primary_name
-        and m.get("role") in ("replica", "sync_standby")
-        and m.get("state") in ("running", "streaming")
+        and m.get("role") in REPLICA_ROLES
+        and m.get("reachable", True)
+        and m.get("state") in RUNNING_STATES
         and not m.get("pending_restart")
         and not (m.get("tags") or {}).get("nofailover")
     ]
+    synchronous = [m for m in ok if m.get("role") in SYNC_ROLES]
+    if synchronous or sync_mode == "on" or any(m.get("role") in SYNC_ROLES for m in members):
+        ok = synchronous
     ok.sort(key=lambda m: (m.get("lag") if isinstance(m.get("lag"), int) else 1 << 62, m["name"]))
     return ok[0]["name"] if ok else None
+
+
+def restart_plan(members, mode, order, primary_method, expect_pending=False):
+    """The ordered steps of a rolling restart, for check mode and the real run alike.
+
+    members: dicts with name, role, pending_restart; mode: never | pending | always; expect_pending: whether
+    every member will report pending_restart once the change is picked up (a restart-only parameter
+    changed). Each step is dict(name, role, action) with action 'restart', or 'switchover' for a primary
+    that moves to a restarted replica before it restarts (only when replicas go first).
+    """
+    if mode == "never":
+        return []
+    targets = [m for m in members if mode == "always" or m.get("pending_restart") or expect_pending]
+    steps = []
+    for m in order_members(targets, order):
+        switch = m.get("role") == LEADER and primary_method == "switchover" and order == "replicas_first"
+        steps.append(dict(name=m["name"], role=m.get("role"), action="switchover" if switch else "restart"))
+    return steps

@@ -17,8 +17,12 @@ from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
     wait_for,
 )
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import (
-    order_members,
+    LEADER,
+    LEADER_ROLES,
+    REPLICA,
+    REPLICA_ROLES,
     pick_candidate,
+    restart_plan,
     restart_role,
 )
 
@@ -27,66 +31,123 @@ def _who(m):
     return "member %s (%s)" % (m["name"], m["api_url"])
 
 
-class RollingRestart:
-    """Restarts members through POST /restart (or switches the primary over first) and waits for each."""
+def _is_leader(role):
+    return role in LEADER_ROLES
 
-    def __init__(self, client, version, restart_timeout, warn, pending_timeout=60):
+
+class RollingRestart:
+    """Restarts members through POST /restart (or switches the primary over first) and waits for each.
+
+    Before every step the whole cluster must be up: each member seen when the plan was made reachable and
+    running (a member that misses a poll is waited for), so at most the member being restarted is ever down.
+    """
+
+    def __init__(self, client, version, restart_timeout, warn, pending_timeout=60, sync_mode=None):
         self.client = client
         self.version = version
         self.restart_timeout = restart_timeout
         self.pending_timeout = pending_timeout
         self.warn = warn
+        self.sync_mode = sync_mode
         self.restarted = []
         self.switchover = None
+        self._names = None
 
     def members(self):
         return cluster_members(self.client)[1]
 
-    def wait_picked_up(self, expect_all, settle, timeout):
-        """After a config change: wait settle seconds (one HA loop), then, when a restart-only parameter
-        changed, until every reachable member reports pending_restart (or timeout). Returns the members."""
-        time.sleep(settle)
-        if not expect_all:
+    def wait_picked_up(self, restart_params, unknown_params, pending_before, loop_wait, changed_at):
+        """The members once a config change is picked up, polled with a bound instead of a fixed pause.
+
+        A restart-only parameter changed: until every reachable member reports pending_restart (a member that
+        was pending before the change is believed only one HA loop, loop_wait + 2 s, after it). Only
+        parameters of unknown context changed (extensions): one HA loop. Otherwise the flags cannot change.
+        """
+        settled_at = changed_at + loop_wait + 2
+        if not restart_params:
+            if unknown_params:
+                time.sleep(max(settled_at - time.time(), 0))
             return self.members()
 
         def all_pending():
             members = self.members()
-            return members if all(m["pending_restart"] for m in members if m["reachable"]) else None
+            late = time.time() < settled_at
+            waiting = [
+                m
+                for m in members
+                if m["reachable"] and (not m["pending_restart"] or (late and m["name"] in pending_before))
+            ]
+            return None if waiting else members
 
-        members = wait_for(all_pending, timeout)
+        members = wait_for(all_pending, self.pending_timeout)
         if members is None:
             members = self.members()
             self.warn(
-                "not every member reported pending_restart within %ss: %s"
-                % (timeout, ", ".join(m["name"] for m in members if not m["pending_restart"]))
+                "not every member reported pending_restart within %ss of the change (%s changed): %s"
+                % (
+                    self.pending_timeout,
+                    ", ".join(restart_params),
+                    ", ".join(m["name"] for m in members if not m["pending_restart"]) or "none",
+                )
             )
         return members
 
     def run(self, members, mode, order, primary_method):
         """Restart members (mode 'pending': the pending ones; 'always': all) in order; returns names restarted."""
-        targets = [m for m in members if m["pending_restart"]] if mode == "pending" else list(members)
-        if not targets:
-            return []
-        problems = unhealthy(members)
-        if problems:
-            raise PatroniError("refusing to restart while the cluster is degraded: %s" % "; ".join(problems))
-        if primary_method == "switchover" and order == "primary_first":
+        steps = restart_plan(members, mode, order, primary_method)
+        if primary_method == "switchover" and order == "primary_first" and any(_is_leader(s["role"]) for s in steps):
             self.warn(
                 "a decrease of a shared-memory parameter needs the primary restarted first: "
                 "restarting it in place instead of switching over"
             )
+        return self.execute(members, steps, mode)
+
+    def execute(self, members, steps, mode):
+        """Carry out the steps of patroni_logic.restart_plan() for these members."""
+        if not steps:
+            return []
+        self._names = [m["name"] for m in members]
         leader_lsn = None
-        for member in order_members(targets, order):
-            if member["role"] == "leader" and primary_method == "switchover" and order == "replicas_first":
+        for index, step in enumerate(steps):
+            now = self._gate(step, self.pending_timeout if index == 0 else self.restart_timeout)
+            member = now[step["name"]]
+            if _is_leader(member["role"]) != _is_leader(step["role"]):
+                raise PatroniError(
+                    "%s is %s now, not %s as when the restart was planned (failover?): stopping"
+                    % (_who(member), member["role"], step["role"])
+                )
+            if mode == "pending" and not member["pending_restart"]:
+                continue  # cleared meanwhile (e.g. the demotion of a switchover restarted it)
+            if step["action"] == "switchover":
                 self._switch_over_then_restart(member, mode)
                 continue
-            if leader_lsn is not None:
+            if leader_lsn is not None and member["role"] in REPLICA_ROLES:
                 # A replica reads the primary's new limits from its control file: let it replay them first.
                 self._wait_replayed(member, leader_lsn)
             self._restart(member, mode, member["role"])
-            if member["role"] == "leader":
-                leader_lsn = self._leader_lsn()
+            if member["role"] == LEADER:
+                leader_lsn = self._leader_lsn(member)
         return self.restarted
+
+    def _gate(self, step, grace):
+        """Members by name once every member of the plan is reachable and running; fails naming the others."""
+        state = {}
+
+        def healthy():
+            members = self.members()
+            by_name = dict((m["name"], m) for m in members)
+            problems = unhealthy(members)
+            problems += ["member %s: no longer in the cluster" % n for n in self._names if n not in by_name]
+            state["problems"] = problems
+            return None if problems else by_name
+
+        by_name = wait_for(healthy, grace)
+        if not by_name:
+            raise PatroniError(
+                "refusing to restart member %s while the cluster is degraded (waited %ss): %s"
+                % (step["name"], grace, "; ".join(state["problems"]))
+            )
+        return by_name
 
     def _restart(self, member, mode, cluster_role):
         # Each member gets its own major's role name (master on 3.x, primary on 4.x), also mid-upgrade.
@@ -101,17 +162,24 @@ class RollingRestart:
         self.restarted.append(member["name"])
         self._wait_running(member, cluster_role)
 
-    def _leader_lsn(self):
-        for m in self.members():
-            if m["role"] == "leader":
-                return m["xlog"].get("location")
-        return None
+    def _leader_lsn(self, member):
+        """The restarted primary's WAL position (waits while its REST API misses polls)."""
+
+        def lsn():
+            m = self._current(member["name"])
+            location = (m or {}).get("xlog", {}).get("location") if m and m["reachable"] else None
+            return location if isinstance(location, int) else None
+
+        location = wait_for(lsn, self.restart_timeout, 0.5)
+        if location is None:
+            raise PatroniError("%s did not report its WAL position within %ss" % (_who(member), self.restart_timeout))
+        return location
 
     def _wait_replayed(self, member, lsn):
         def caught_up():
-            m = self._current(member["name"]) or {"xlog": {}}
-            replayed = m["xlog"].get("replayed_location")
-            return isinstance(replayed, int) and isinstance(lsn, int) and replayed >= lsn
+            m = self._current(member["name"])
+            replayed = m["xlog"].get("replayed_location") if m and m["reachable"] else None
+            return isinstance(replayed, int) and replayed >= lsn
 
         if not wait_for(caught_up, self.restart_timeout, 0.5):
             raise PatroniError(
@@ -132,24 +200,29 @@ class RollingRestart:
             m = self._current(member["name"])
             if not m or not m["reachable"] or m["state"] not in RUNNING_STATES:
                 return None
-            if (m["role"] == "leader") != (cluster_role == "leader"):
+            if _is_leader(m["role"]) != _is_leader(cluster_role):
                 raise PatroniError(
                     "%s came back as %s instead of %s (failover?)" % (_who(member), m["role"], cluster_role)
                 )
-            if cluster_role != "leader" and not isinstance(m.get("lag"), int):
-                return None
+            if m["role"] in REPLICA_ROLES and not isinstance(m.get("lag"), int):
+                return None  # a replica replicates again; a (standby) leader has no lag
             return m
 
         if not wait_for(ready, self.restart_timeout):
             m = self._current(member["name"]) or {}
             raise PatroniError(
-                "%s not running again within %ss after its restart (state %s)"
-                % (_who(member), self.restart_timeout, m.get("state"))
+                "%s not running again within %ss after its restart (state %s%s)"
+                % (
+                    _who(member),
+                    self.restart_timeout,
+                    m.get("state"),
+                    "" if m.get("reachable") else ", REST API unreachable",
+                )
             )
 
         def settled():
             m = self._current(member["name"])
-            return m if m and not m["pending_restart"] else None
+            return m if m and m["reachable"] and not m["pending_restart"] else None
 
         if not wait_for(settled, self.pending_timeout):
             m = self._current(member["name"]) or {}
@@ -164,10 +237,13 @@ class RollingRestart:
 
     def _switch_over_then_restart(self, primary, mode):
         members = self.members()
-        candidate = pick_candidate(members, primary["name"])
+        candidate = pick_candidate(members, primary["name"], self.sync_mode)
         if not candidate:
-            self.warn("no healthy replica to switch over to: restarting primary %s in place" % primary["name"])
-            return self._restart(primary, mode, "leader")
+            self.warn(
+                "no healthy replica%s to switch over to: restarting primary %s in place"
+                % (" among the synchronous standbys" if self.sync_mode else "", primary["name"])
+            )
+            return self._restart(primary, mode, primary["role"])
         self.client.call(
             "POST",
             "/switchover",
@@ -180,7 +256,7 @@ class RollingRestart:
 
         def switched():
             ms = self.members()
-            lead = [m for m in ms if m["role"] == "leader" and m["state"] in RUNNING_STATES]
+            lead = [m for m in ms if _is_leader(m["role"]) and m["reachable"] and m["state"] in RUNNING_STATES]
             old = [m for m in ms if m["name"] == primary["name"] and m["reachable"] and m["state"] in RUNNING_STATES]
             return ms if lead and lead[0]["name"] == candidate and old else None
 
@@ -194,4 +270,4 @@ class RollingRestart:
         if now and (now["pending_restart"] or mode == "always"):
             return self._restart(now, mode, now["role"])
         self.restarted.append(primary["name"])
-        self._wait_running(primary, now["role"] if now else "replica")
+        self._wait_running(primary, now["role"] if now else REPLICA)

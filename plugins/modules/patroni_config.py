@@ -18,16 +18,34 @@ description:
     Patroni does (their string forms, so V(15) equals V("15") but V(true) differs from V("true")).
   - Sends a C(PATCH /config) holding only the changed keys, and nothing at all when nothing changes, so
     RV(ignore:changed) is exact. A lost compare-and-set race (HTTP 409) is retried.
-  - Refuses a result that breaks Patroni's timing rule C(loop_wait + 2 * retry_timeout <= ttl) before
-    sending anything.
+  - Refuses, before sending anything, a change of C(ttl), C(loop_wait) or C(retry_timeout) whose result breaks
+    Patroni's timing rule C(loop_wait + 2 * retry_timeout <= ttl). When the live configuration already breaks
+    it, other changes go through with a warning.
   - Then restarts, one at a time, the members reporting C(pending_restart) once the change has been picked
-    up (one HA loop), in a safe order, waiting for each to run again. Replicas go first, except when one of
+    up, in a safe order, waiting for each to run again. Replicas go first, except when one of
     C(max_connections), C(max_prepared_transactions), C(max_locks_per_transaction), C(max_wal_senders),
     C(max_worker_processes) decreases, where the primary must go first.
-  - Uses only the Python standard library, so it runs on the controller against O(api_url) or inside a
-    Patroni pod (for example through the C(kubernetes.core.kubectl) connection).
+  - Before each restart every member must be reachable and running (a member missing a poll is waited for),
+    so at most the member being restarted is down; otherwise the task fails naming the member.
+  - Needs only Python and the module utilities Ansible ships with it, so it runs on the controller against
+    O(api_url) or inside a Patroni pod (for example through the C(kubernetes.core.kubectl) connection).
 extends_documentation_fragment:
   - baremetal.k8s.patroni
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Sends GET requests and, when O(username) is set, the empty C(PATCH /config) that checks the credentials.
+  diff_mode:
+    support: full
+    details: Only the changed keys, before and after.
+  platform:
+    platforms: posix
+  action_group:
+    description: Use C(group/baremetal.k8s.patroni) in C(module_defaults) to set the connection options.
+    support: full
+    membership:
+      - baremetal.k8s.patroni
 author:
   - baremetal.k8s contributors
 options:
@@ -69,14 +87,23 @@ options:
     default: 300
   pending_timeout:
     description:
-      - Seconds to wait, after the first HA loop, for every member to report C(pending_restart) when a
-        restart-only parameter changed, and after a member's restart for its C(pending_restart) to clear.
+      - Seconds to wait, after a change of a restart-only parameter, for every member to report
+        C(pending_restart) (polled, in every O(restart) mode), and after a member's restart for its
+        C(pending_restart) to clear.
+      - Also how long the cluster may be degraded (a member unreachable or not running) before the first
+        restart; between restarts that bound is O(restart_timeout).
     type: int
     default: 60
 notes:
-  - Check mode sends only GET requests; it reports the changes and the members that would restart (those
-    pending now plus, when a restart-only parameter changes, all of them).
-  - Diff mode shows only the changed keys, before and after.
+  - Check mode changes nothing; it reports the changes, the members that would restart (those pending now
+    plus, when a restart-only parameter changes, all of them), in the order the real run would use (both
+    come from the same plan), and the switchover it would do.
+  - When O(username) is set and nothing is to be changed (or in check mode), the credentials are checked
+    with an empty C(PATCH /config), which Patroni refuses with HTTP 400 after checking them and which changes
+    nothing; RV(credentials_checked) says whether they were checked.
+  - With synchronous replication on, only a synchronous standby (C(sync_standby), or C(quorum_standby) with
+    C(synchronous_mode=quorum)) is a switchover candidate, as Patroni requires.
+  - The leader of a standby cluster (C(standby_leader)) is restarted in place, never switched over.
   - Roles in restart requests follow the server's Patroni major version (C(master) on 3.x, C(primary) on 4.x).
   - HTTP errors fail the task with the member, the request and the status; a degraded cluster (a member
     unreachable or not running) makes it refuse to restart anything.
@@ -136,8 +163,9 @@ changes:
   sample: {postgresql: {parameters: {shared_buffers: 64MB}}}
 config:
   description: The dynamic configuration after the change (the expected one in check mode).
-  returned: always
+  returned: success
   type: dict
+  sample: {ttl: 30, loop_wait: 10, retry_timeout: 10, postgresql: {parameters: {shared_buffers: 64MB}}}
 restarted:
   description: Members restarted, in order (in check mode, the members that would be restarted).
   returned: always
@@ -146,16 +174,18 @@ restarted:
   sample: [pg2, pg3, pg1]
 restart_order:
   description: V(replicas_first) or V(primary_first), with the reason.
-  returned: always
+  returned: success
   type: dict
   sample: {order: replicas_first, reason: increase of max_connections}
 switchover:
-  description: The switchover done before restarting the old primary.
+  description: The switchover done (in check mode, planned) before restarting the old primary.
   returned: when O(primary_restart_method=switchover) switched over
   type: dict
   sample: {from: pg1, to: pg2}
 pending_restart:
-  description: Whether each member reports C(pending_restart) at the end.
+  description:
+    - Whether each member reports C(pending_restart) at the end, once the change has been picked up (also
+      with O(restart=never)). In check mode, what the run would leave.
   returned: always
   type: dict
   sample: {pg1: false, pg2: false, pg3: false}
@@ -164,11 +194,34 @@ members:
   returned: always
   type: list
   elements: dict
+  contains:
+    name: {description: Member name., type: str, sample: pg1}
+    role:
+      description: Role in C(GET /cluster)
+      type: str
+      choices: [leader, standby_leader, replica, sync_standby, quorum_standby]
+      sample: leader
+    state: {description: "Its state: running, streaming, stopped, starting ...", type: str, sample: running}
+    lag: {description: Replication lag in bytes (replicas; V(unknown) or none otherwise)., type: raw, sample: 0}
+    reachable: {description: Whether its REST API answered., type: bool, sample: true}
+  sample: [{name: pg1, role: leader, state: running, lag: null, reachable: true}]
+credentials_checked:
+  description:
+    - Whether O(username)/O(password) were proven by an authenticated request (the change itself, or an empty
+      C(PATCH /config) when there was nothing to change). V(false) when no O(username) was given.
+  returned: always
+  type: bool
+  sample: true
 patroni_version:
   description: Patroni version of the member at O(api_url).
-  returned: always
+  returned: success
   type: str
   sample: 3.0.2
+status:
+  description: HTTP status of the failed request.
+  returned: failure, when a request got an HTTP answer
+  type: int
+  sample: 401
 """
 
 import time
@@ -178,20 +231,26 @@ from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import (
     CONNECTION_REQUIRED_BY,
     PatroniClient,
     PatroniError,
+    check_credentials,
+    cluster_members,
     connection_argument_spec,
     http_error,
     patroni_version,
 )
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import (
+    LEADER,
     diff_of,
     loop_wait_of,
     minimal_patch,
     needs_restart,
-    order_members,
     patroni_merge,
+    pick_candidate,
     restart_order,
+    restart_plan,
     strip_nulls,
-    timing_error,
+    synchronous_mode,
+    timing_check,
+    unknown_context,
 )
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
 
@@ -221,17 +280,17 @@ def plan(current, params):
 
 
 def apply_config(module, client, result):
-    """GET, compute, validate, PATCH/PUT (retrying 409). Returns (before, after, patch)."""
+    """GET, compute, validate, PATCH/PUT (retrying 409). Returns (before, after, patch, changed_at)."""
     for _attempt in range(CONFLICT_RETRIES):
         current = client.call("GET", "/config", who=client.api_url)
         desired, patch = plan(current, module.params)
-        problem = timing_error(desired)
-        if problem and patch:
+        verdict, problem = timing_check(current, desired, patch)
+        if verdict == "refuse":
             module.fail_json(msg="refusing the change: " + problem, **dict(result, changes=patch))
-        elif problem:
-            module.warn("the current dynamic configuration breaks the timing rule: " + problem)
+        elif verdict == "warn":
+            module.warn("the dynamic configuration breaks the timing rule (this change does not touch it): " + problem)
         if not patch or module.check_mode:
-            return current, desired, patch
+            return current, desired, patch, None
         if module.params["state"] == "replaced":
             status, answer = client.request("PUT", "/config", desired)
         else:
@@ -242,8 +301,89 @@ def apply_config(module, client, result):
         if status != 200:
             method = "PUT" if module.params["state"] == "replaced" else "PATCH"
             raise http_error(method, "/config", client.api_url, status, answer)
-        return current, answer if isinstance(answer, dict) else desired, patch
+        return current, answer if isinstance(answer, dict) else desired, patch, time.time()
     raise PatroniError("PATCH /config on %s: still conflicting after %d attempts" % (client.api_url, CONFLICT_RETRIES))
+
+
+def predicted_switchover(members, steps, sync_mode):
+    """Check mode: the switchover the plan would do, on the members as they will be once restarted."""
+    step = next((s for s in steps if s["action"] == "switchover"), None)
+    if not step:
+        return None
+    restarted = set(s["name"] for s in steps)
+    after = [dict(m, pending_restart=False) if m["name"] in restarted else m for m in members]
+    candidate = pick_candidate(after, step["name"], sync_mode)
+    return dict(step=step, to=candidate)
+
+
+def run(module, client):
+    """The whole task; returns the result (fails through module.fail_json)."""
+    params = module.params
+    result = dict(changed=False, changes={}, restarted=[], pending_restart={}, members=[], credentials_checked=False)
+    try:
+        version = patroni_version(client.call("GET", "/patroni", ok=(200, 503)))
+        result["patroni_version"] = version
+        members_before = cluster_members(client)[1]
+        before, after, patch, changed_at = apply_config(module, client, result)
+        result.update(changes=patch, config=after, changed=bool(patch))
+        if params.get("username") is not None:
+            if not patch or module.check_mode:
+                check_credentials(client)
+            result["credentials_checked"] = True  # by the empty PATCH, or by the PATCH/PUT that was accepted
+        if patch and module._diff:
+            result["diff"] = diff_of(before, after, patch)
+        order, reason = restart_order(before, after)
+        result["restart_order"] = dict(order=order, reason=reason)
+        sync_mode = synchronous_mode(after)
+        restarter = RollingRestart(
+            client, version, params["restart_timeout"], module.warn, params["pending_timeout"], sync_mode
+        )
+        restart_params = needs_restart(before, after) if patch and "postgresql" in patch else []
+        unknown = unknown_context(before, after) if patch and "postgresql" in patch else []
+        if module.check_mode:
+            members = members_before
+        elif changed_at is not None:
+            pending_before = set(m["name"] for m in members_before if m["pending_restart"])
+            members = restarter.wait_picked_up(
+                restart_params, unknown, pending_before, loop_wait_of(before, after), changed_at
+            )
+        else:
+            members = restarter.members()
+        expect = bool(module.check_mode and restart_params)
+        steps = restart_plan(members, params["restart"], order, params["primary_restart_method"], expect)
+        if params["primary_restart_method"] == "switchover" and order == "primary_first":
+            if any(s["role"] == LEADER for s in steps):
+                module.warn(
+                    "a decrease of a shared-memory parameter needs the primary restarted first: "
+                    "restarting it in place instead of switching over"
+                )
+        if module.check_mode:
+            result["restarted"] = [s["name"] for s in steps]
+            result["changed"] = result["changed"] or bool(steps)
+            planned = predicted_switchover(members, steps, sync_mode)
+            if planned and planned["to"]:
+                result["switchover"] = {"from": planned["step"]["name"], "to": planned["to"]}
+            restarted = set(result["restarted"])
+            members = [
+                dict(m, pending_restart=(m["pending_restart"] or expect) and m["name"] not in restarted)
+                for m in members
+            ]
+        elif steps:
+            try:
+                restarter.execute(members, steps, params["restart"])
+            finally:
+                result["restarted"] = list(restarter.restarted)
+                if restarter.switchover:
+                    result["switchover"] = restarter.switchover
+                result["changed"] = result["changed"] or bool(restarter.restarted)
+            members = restarter.members()
+        result["pending_restart"] = dict((m["name"], m["pending_restart"]) for m in members)
+        result["members"] = [
+            dict((k, m.get(k)) for k in ("name", "role", "state", "lag", "reachable")) for m in members
+        ]
+    except PatroniError as exc:
+        module.fail_json(msg=str(exc), status=exc.status, **result)
+    return result
 
 
 def main():
@@ -253,48 +393,13 @@ def main():
         required_by=CONNECTION_REQUIRED_BY,
         required_if=[("state", "replaced", ["config"])],
     )
-    params = module.params
-    if params["state"] == "replaced" and not params["config"]:
+    if module.params["state"] == "replaced" and not module.params["config"]:
         module.fail_json(msg="state=replaced needs a non-empty config")
-    result = dict(changed=False, changes={}, restarted=[], pending_restart={}, members=[])
     try:
-        client = PatroniClient(params)
-        version = patroni_version(client.call("GET", "/patroni", ok=(200, 503)))
-        result["patroni_version"] = version
-        before, after, patch = apply_config(module, client, result)
-        result.update(changes=patch, config=after, changed=bool(patch))
-        if patch and module._diff:
-            result["diff"] = diff_of(before, after, patch)
-        order, reason = restart_order(before, after)
-        result["restart_order"] = dict(order=order, reason=reason)
-        restarter = RollingRestart(client, version, params["restart_timeout"], module.warn, params["pending_timeout"])
-        restart_params = needs_restart(before, after)
-        if params["restart"] == "never" or module.check_mode or not patch or "postgresql" not in patch:
-            members = restarter.members()
-        else:
-            settle = loop_wait_of(before, after) + 2
-            members = restarter.wait_picked_up(bool(restart_params), settle, params["pending_timeout"])
-        if params["restart"] != "never" and module.check_mode:
-            would = [m for m in members if params["restart"] == "always" or m["pending_restart"] or restart_params]
-            result["restarted"] = [m["name"] for m in order_members(would, order)]
-            result["changed"] = result["changed"] or bool(would)
-        elif params["restart"] != "never":
-            try:
-                restarter.run(members, params["restart"], order, params["primary_restart_method"])
-            finally:
-                result["restarted"] = list(restarter.restarted)
-                if restarter.switchover:
-                    result["switchover"] = restarter.switchover
-                result["changed"] = result["changed"] or bool(restarter.restarted)
-            if restarter.restarted:
-                members = restarter.members()
-        result["pending_restart"] = dict((m["name"], m["pending_restart"]) for m in members)
-        result["members"] = [
-            dict((k, m.get(k)) for k in ("name", "role", "state", "lag", "reachable")) for m in members
-        ]
+        client = PatroniClient(module.params)
     except PatroniError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, **result)
-    module.exit_json(**result)
+        module.fail_json(msg=str(exc), status=exc.status)
+    module.exit_json(**run(module, client))
 
 
 if __name__ == "__main__":

@@ -182,7 +182,9 @@ def test_order_members():
         ("leader", "4.1.5", "primary"),
         ("replica", "3.0.2", "replica"),
         ("sync_standby", "4.1.5", "replica"),
-        ("standby_leader", "4.1.5", None),
+        ("standby_leader", "4.1.5", "standby_leader"),
+        ("standby_leader", "3.0.2", None),
+        ("quorum_standby", "4.1.5", "replica"),
     ],
 )
 def test_restart_role_follows_patroni_major(role, version, expected):
@@ -190,9 +192,86 @@ def test_restart_role_follows_patroni_major(role, version, expected):
 
 
 def test_pick_candidate_prefers_healthy_low_lag():
-    members = copy.deepcopy(MEMBERS)
+    members = [dict(m, role="replica") for m in copy.deepcopy(MEMBERS)]
     assert logic.pick_candidate(members, "pg1") == "pg2"
     members[0]["pending_restart"] = True
     assert logic.pick_candidate(members, "pg1") == "pg3"
     members[2]["tags"] = {"nofailover": True}
     assert logic.pick_candidate(members, "pg1") is None
+
+
+def test_pick_candidate_only_synchronous_standbys_when_there_are_any():
+    """Patroni refuses (412) a switchover to a replica outside the synchronous standbys."""
+    members = copy.deepcopy(MEMBERS)  # pg2 replica lag 0, pg3 sync_standby lag 10
+    assert logic.pick_candidate(members, "pg1") == "pg3"
+    quorum = [dict(m, role="quorum_standby") if m["name"] == "pg3" else m for m in members]
+    assert logic.pick_candidate(quorum, "pg1") == "pg3"
+    members[2]["pending_restart"] = True  # the only synchronous standby is not fit: no candidate
+    assert logic.pick_candidate(members, "pg1") is None
+    plain = [dict(m, role="replica") for m in MEMBERS]
+    assert logic.pick_candidate(plain, "pg1", sync_mode="on") is None  # sync on but no sync_standby yet
+    assert logic.pick_candidate(plain, "pg1", sync_mode="quorum") == "pg2"
+
+
+@pytest.mark.parametrize(
+    ("config", "mode"),
+    [
+        ({}, None),
+        ({"synchronous_mode": True}, "on"),
+        ({"synchronous_mode": "quorum"}, "quorum"),
+        ({"synchronous_mode": False}, None),
+        ({"synchronous_mode": "on"}, "on"),
+    ],
+)
+def test_synchronous_mode(config, mode):
+    assert logic.synchronous_mode(config) == mode
+
+
+@pytest.mark.parametrize(
+    ("current", "patch", "verdict"),
+    [
+        ({}, {"loop_wait": 5}, None),
+        ({"loop_wait": 25}, {"postgresql": {"parameters": {"work_mem": "8MB"}}}, "warn"),
+        ({"loop_wait": 25}, {"loop_wait": 26}, "refuse"),
+        ({"loop_wait": 25}, {"ttl": 40}, "refuse"),  # touches a timing key, still broken
+        ({"loop_wait": 25}, {"ttl": 50}, None),
+        ({}, {"loop_wait": "60"}, "refuse"),
+        ({"ttl": "abc"}, {"check_timeline": True}, "warn"),
+    ],
+)
+def test_timing_check(current, patch, verdict):
+    desired = logic.patroni_merge(current, patch)[0]
+    assert logic.timing_check(current, desired, logic.minimal_patch(current, desired))[0] == verdict
+
+
+def _ms(*specs):
+    return [dict(name=n, role=r, pending_restart=p) for n, r, p in specs]
+
+
+@pytest.mark.parametrize(
+    ("mode", "order", "method", "expect", "steps"),
+    [
+        ("never", "replicas_first", "restart", True, []),
+        ("pending", "replicas_first", "restart", False, [("pg3", "restart"), ("pg1", "restart")]),
+        ("pending", "replicas_first", "restart", True, [("pg2", "restart"), ("pg3", "restart"), ("pg1", "restart")]),
+        ("always", "primary_first", "restart", False, [("pg1", "restart"), ("pg2", "restart"), ("pg3", "restart")]),
+        ("pending", "replicas_first", "switchover", False, [("pg3", "restart"), ("pg1", "switchover")]),
+        ("pending", "primary_first", "switchover", False, [("pg1", "restart"), ("pg3", "restart")]),
+    ],
+)
+def test_restart_plan(mode, order, method, expect, steps):
+    members = _ms(("pg1", "leader", True), ("pg2", "replica", False), ("pg3", "sync_standby", True))
+    plan = logic.restart_plan(members, mode, order, method, expect)
+    assert [(s["name"], s["action"]) for s in plan] == steps
+
+
+def test_standby_leader_is_never_switched_over():
+    members = _ms(("pg1", "standby_leader", True), ("pg2", "replica", True))
+    plan = logic.restart_plan(members, "pending", "replicas_first", "switchover")
+    assert [(s["name"], s["action"]) for s in plan] == [("pg2", "restart"), ("pg1", "restart")]
+
+
+def test_unknown_context_parameters():
+    old, new = _params(work_mem="4MB", **{"pg_stat_statements.max": 5000}), _params(work_mem="8MB")
+    assert logic.unknown_context(old, new) == ["pg_stat_statements.max"]
+    assert logic.unknown_context(old, old) == []

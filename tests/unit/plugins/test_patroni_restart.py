@@ -1,8 +1,24 @@
 """RollingRestart against a fake REST API: which members restart, in which order, with which role filter."""
 
+import types
+
 import pytest
+from ansible_collections.baremetal.k8s.plugins.module_utils import patroni, patroni_restart
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniClient, PatroniError
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(monkeypatch):
+    """Waits advance a fake clock instead of sleeping."""
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    clock = types.SimpleNamespace(time=lambda: now[0], sleep=sleep)
+    for mod in (patroni, patroni_restart):
+        monkeypatch.setattr(mod, "time", clock)
 
 
 class FakeApi:
