@@ -39,6 +39,15 @@ build_in_tree() {
   src=$(module_dir "$mod")
   work=$(mktemp -d "${TMPDIR:-/tmp}/bmk8s-build.XXXXXX")
   cp -r "$src/." "$work/" && chmod -R u+w "$work"
+  # A replace line pointing at a nested module (not in the module zip) falls back to the published module.
+  local old
+  for old in $(cd "$work" && go mod edit -json | "$LAB_PYTHON3" -c 'import json, sys
+for r in json.load(sys.stdin).get("Replace") or []:
+    if r["New"]["Path"].startswith("."): print(r["Old"]["Path"] + "\t" + r["New"]["Path"])' \
+      | while IFS=$'\t' read -r o n; do [ -d "$work/$n" ] || echo "$o"; done); do
+    log "images: $mod: dropping replace $old (its directory is not in the module zip)"
+    (cd "$work" && go mod edit -dropreplace "$old")
+  done
   mkdir -p "$out"
   local args=() pkgs=() seen=0 a
   for a in "$@"; do
