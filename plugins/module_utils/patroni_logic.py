@@ -80,7 +80,10 @@ def patroni_merge(config, patch):
     nulls inside a subtree that does not exist yet are dropped instead of being stored.
     """
     merged = copy.deepcopy(config)
-    return merged, _merge_into(merged, patch)
+    if _merge_into(merged, patch):
+        return merged, True
+    # Patroni writes nothing then, so a stored null the patch "deleted" stays where it was.
+    return copy.deepcopy(config), False
 
 
 def _merge_into(config, patch):
@@ -109,7 +112,7 @@ def minimal_patch(old, new):
     """The smallest PATCH body that turns old into new under Patroni's merge ({} when they are equal)."""
     patch = {}
     for name in old:
-        if name not in new and old[name] is not None:
+        if name not in new:
             patch[name] = None
     for name, value in new.items():
         if name not in old:
