@@ -42,7 +42,7 @@ class RollingRestart:
     running (a member that misses a poll is waited for), so at most the member being restarted is ever down.
     """
 
-    def __init__(self, client, version, restart_timeout, warn, pending_timeout=60, sync_mode=None):
+    def __init__(self, client, version, restart_timeout, warn, pending_timeout=60, *, sync_mode=None):
         self.client = client
         self.version = version
         self.restart_timeout = restart_timeout

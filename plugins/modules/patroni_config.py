@@ -336,7 +336,7 @@ def run(module, client):
         result["restart_order"] = dict(order=order, reason=reason)
         sync_mode = synchronous_mode(after)
         restarter = RollingRestart(
-            client, version, params["restart_timeout"], module.warn, params["pending_timeout"], sync_mode
+            client, version, params["restart_timeout"], module.warn, params["pending_timeout"], sync_mode=sync_mode
         )
         restart_params = needs_restart(before, after) if patch and "postgresql" in patch else []
         unknown = unknown_context(before, after) if patch and "postgresql" in patch else []

@@ -64,9 +64,15 @@ members:
       type: str
       choices: [leader, standby_leader, replica, sync_standby, quorum_standby]
       sample: leader
-    state: {description: "State in C(GET /cluster): running, streaming, stopped, starting ...", type: str, sample: running}
+    state:
+      description: "State in C(GET /cluster): running, streaming, stopped, starting ..."
+      type: str
+      sample: running
     patroni_state: {description: State in its own C(GET /patroni)., type: str, sample: running}
-    lag: {description: "Replication lag in bytes (replicas; V(unknown) when not known, none for a leader).", type: raw, sample: 0}
+    lag:
+      description: Replication lag in bytes (replicas; V(unknown) when not known, none for a leader).
+      type: raw
+      sample: 0
     timeline: {description: Timeline., type: int, sample: 1}
     host: {description: PostgreSQL host., type: str, sample: 10.0.0.11}
     port: {description: PostgreSQL port., type: int, sample: 5432}
@@ -79,10 +85,15 @@ members:
       type: dict
       sample: {max_connections: {old_value: "100", new_value: "110"}}
     server_version: {description: PostgreSQL server version number., type: int, sample: 150020}
-    postmaster_start_time: {description: When PostgreSQL last started., type: str, sample: "2026-01-01 10:00:00.000000+00:00"}
+    postmaster_start_time:
+      description: When PostgreSQL last started.
+      type: str
+      sample: "2026-01-01 10:00:00.000000+00:00"
     patroni_version: {description: Its Patroni version., type: str, sample: 4.1.5}
     xlog:
-      description: WAL positions from C(GET /patroni) (C(location) on a primary, C(received_location) and C(replayed_location) on a replica).
+      description:
+        - WAL positions from C(GET /patroni) (C(location) on a primary, C(received_location) and
+          C(replayed_location) on a replica).
       type: dict
       sample: {location: 67108960}
   sample: [{name: pg1, role: leader, state: running, pending_restart: false, reachable: true}]

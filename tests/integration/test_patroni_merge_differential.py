@@ -109,12 +109,12 @@ def test_merge_matches_patroni_patch_config():
     pythons = patroni_pythons()
     pairs = cases()
     ours = [logic.patroni_merge(config, patch) for config, patch in pairs]
-    sent = [logic.minimal_patch(config, merged) for (config, _), (merged, _) in zip(pairs, ours)]
+    sent = [logic.minimal_patch(config, merged) for (config, _), (merged, _) in zip(pairs, ours, strict=True)]
     versions = set()
     for python in pythons:
         theirs = run_patroni(python, [list(p) for p in pairs])
-        applied = run_patroni(python, [[config, patch] for (config, _), patch in zip(pairs, sent)])
-        for i, ((config, request), (merged, changed)) in enumerate(zip(pairs, ours)):
+        applied = run_patroni(python, [[config, patch] for (config, _), patch in zip(pairs, sent, strict=True)])
+        for i, ((config, request), (merged, changed)) in enumerate(zip(pairs, ours, strict=True)):
             their_changed, their_merged, version = theirs[i]
             versions.add(version)
             where = "patroni %s, case %d: %r + %r" % (version, i, config, request)

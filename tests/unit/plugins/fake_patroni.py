@@ -7,7 +7,8 @@ Not Patroni's code: a model of the REST behaviour the modules rely on (see docs/
 - POST /restart honours the role and restart_pending filters (503 otherwise), POST /switchover refuses a
   candidate outside the synchronous standbys in synchronous mode (412) as Patroni 3.x/4.x do.
 - Faults: `lose(name, after, polls)` makes that member's GET /patroni fail (unreachable) `polls` times
-  after `after` more successful ones, `down` keeps a member unreachable, `hooks[(method, path, name)]` run after a request (e.g. lose a member mid-run).
+  after `after` more successful ones, `down` keeps a member unreachable, `hooks[(method, path, name)]`
+  run after a request (e.g. lose a member mid-run).
 - `standby=True` makes it a standby cluster (standby_leader, no lag for it); `synchronous_mode` in the
   config turns on sync_standby (3.x, 4.x) or quorum_standby (4.x, synchronous_mode: quorum) roles.
 """
