@@ -47,7 +47,7 @@ attributes:
     membership:
       - baremetal.k8s.patroni
 author:
-  - baremetal.k8s contributors
+  - baremetal.k8s contributors (!UNKNOWN)
 options:
   config:
     description:

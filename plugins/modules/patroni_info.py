@@ -32,7 +32,7 @@ attributes:
     membership:
       - baremetal.k8s.patroni
 author:
-  - baremetal.k8s contributors
+  - baremetal.k8s contributors (!UNKNOWN)
 notes:
   - A member whose REST API does not answer is listed with C(reachable=false) and a warning; the task does
     not fail.
