@@ -282,7 +282,7 @@ def order_members(members, order):
 
 def patroni_major(version):
     try:
-        return int(str(version).split(".")[0])
+        return int(str(version).split(".", maxsplit=1)[0])
     except ValueError:
         return 0
 

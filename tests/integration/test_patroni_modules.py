@@ -6,6 +6,7 @@ Restart order is read from PostgreSQL itself (pg_postmaster_start_time()), PATCH
 own request log (patroni.api at DEBUG), configuration from GET /config.
 """
 
+import base64
 import json
 import os
 import re
@@ -47,6 +48,21 @@ class Cluster:
         with urllib.request.urlopen((url or self.api_url) + path, timeout=5) as resp:  # noqa: S310 (http to loopback)
             return json.load(resp)
 
+    def patch_config(self, body):
+        """PATCH /config directly (to set a case up or restore it), with the lab's REST credentials."""
+        token = "%s:%s" % (self.secrets["PATRONI_REST_USERNAME"], self.secrets["PATRONI_REST_PASSWORD"])
+        req = urllib.request.Request(  # noqa: S310 (http to loopback)
+            self.api_url + "/config",
+            data=json.dumps(body).encode(),
+            method="PATCH",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Basic " + base64.b64encode(token.encode()).decode(),
+            },
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+            return json.load(resp)
+
     def config(self):
         return self.get("/config")
 
@@ -57,11 +73,12 @@ class Cluster:
     def leader(self):
         return next(n for n, m in self.members().items() if m["role"] == "leader")
 
-    def requests(self, what):
-        """How many times Patroni's request log shows `what` (e.g. 'PATCH /config') across members."""
+    def requests(self, what, status=200):
+        """How many requests `what` (e.g. 'PATCH /config') Patroni's request log shows across members, answered
+        with `status` (the credentials probe, an empty PATCH, is answered 400)."""
         count = 0
         for log in self.log_dir.glob("*/patroni.log*"):
-            count += log.read_text(errors="replace").count('"%s ' % what)
+            count += log.read_text(errors="replace").count('"%s HTTP/1.1" %s ' % (what, status))
         return count
 
     def sql(self, port, query):
@@ -265,6 +282,80 @@ def test_wrong_password_fails_clearly_and_changes_nothing(cluster, tmp_path):
     assert cluster.config() == before
 
 
+def test_wrong_password_fails_even_with_nothing_to_change(cluster, tmp_path):
+    """Only GETs would be needed: the credentials are still proven, by an empty PATCH Patroni refuses (400)."""
+    same = {"postgresql": {"parameters": {"work_mem": params(cluster)["work_mem"]}}}
+    probes = cluster.requests("PATCH /config", 400)
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": same}, tmp_path, password="not-it")
+    assert res.get("failed") is True and res["status"] == 401, res
+    assert "credentials check" in res["msg"] and cluster.api_url in res["msg"]
+    res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": same}, tmp_path)
+    assert res["changed"] is False and res["credentials_checked"] is True
+    assert cluster.requests("PATCH /config", 400) == probes + 1  # the right password's probe (the wrong one: 401)
+    assert cluster.requests("PATCH /config", 401) >= 1
+
+
+def test_restart_never_reports_pending_flags_then_pending_restarts_them(cluster, tmp_path):
+    new = int(params(cluster)["max_connections"]) + 5
+    before = cluster.start_times()
+    args = {"config": {"postgresql": {"parameters": {"max_connections": new}}}, "restart": "never"}
+    res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
+    assert res["changed"] is True and res["restarted"] == []
+    assert res["pending_restart"] == {"pg1": True, "pg2": True, "pg3": True}, res["pending_restart"]
+    assert cluster.start_times() == before
+    res = run_module(cluster, "baremetal.k8s.patroni_config", dict(args, restart="pending"), tmp_path)
+    assert res["changes"] == {} and len(res["restarted"]) == 3
+    assert res["pending_restart"] == {"pg1": False, "pg2": False, "pg3": False}
+    assert set(cluster.settings("max_connections").values()) == {str(new)}
+
+
+def test_live_timing_violation_only_warns_on_unrelated_changes(cluster, tmp_path):
+    live = cluster.config()
+    loop_wait, ttl = int(live.get("loop_wait", 10)), int(live.get("ttl", 30))
+    broken = (ttl - loop_wait) // 2 + 1  # loop_wait + 2 * retry_timeout > ttl
+    cluster.patch_config({"retry_timeout": broken})
+    try:
+        new = other(params(cluster)["work_mem"], "4MB", "5MB")
+        res = run_module(
+            cluster,
+            "baremetal.k8s.patroni_config",
+            {"config": {"postgresql": {"parameters": {"work_mem": new}}}},
+            tmp_path,
+        )
+        assert res["changed"] is True, res
+        assert params(cluster)["work_mem"] == new
+        assert any("breaks the timing rule" in str(w) for w in res.get("warnings", [])), res.get("warnings")
+        res = run_module(cluster, "baremetal.k8s.patroni_config", {"config": {"loop_wait": loop_wait + 1}}, tmp_path)
+        assert res.get("failed") is True and "loop_wait + 2 * retry_timeout <= ttl" in res["msg"]
+        assert int(cluster.config()["loop_wait"]) == loop_wait
+    finally:
+        cluster.patch_config({"retry_timeout": live.get("retry_timeout", 10)})
+    assert cluster.config() == dict(live, postgresql=cluster.config()["postgresql"])
+
+
+def test_switchover_in_synchronous_mode_goes_to_the_sync_standby(cluster, tmp_path):
+    """synchronous_mode on (switched at run time): Patroni answers 412 to any other candidate."""
+    cluster.patch_config({"synchronous_mode": True})
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(m["role"] == "sync_standby" for m in cluster.members().values()):
+            time.sleep(1)
+        sync = [n for n, m in cluster.members().items() if m["role"] == "sync_standby"]
+        assert sync, cluster.members()
+        leader = cluster.leader()
+        res, _, _ = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
+        assert res["switchover"]["from"] == leader
+        assert cluster.leader() == res["switchover"]["to"] != leader
+        log = (cluster.log_dir / leader / "patroni.log").read_text(errors="replace")
+        assert "does not match with sync_standby" not in log
+    finally:
+        cluster.patch_config({"synchronous_mode": None})
+        deadline = time.time() + 60
+        while time.time() < deadline and any(m["role"] == "sync_standby" for m in cluster.members().values()):
+            time.sleep(1)
+    cluster.wait_healthy()
+
+
 def test_check_mode_predicts_and_changes_nothing(cluster, tmp_path):
     before_cfg, before_times = cluster.config(), cluster.start_times()
     patches, leader = cluster.requests("PATCH /config"), cluster.leader()
@@ -303,7 +394,11 @@ def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
     others = [n for n in cluster.members() if n != victim]
     before = cluster.start_times()
     new = int(params(cluster)["max_connections"]) + 5
-    args = {"config": {"postgresql": {"parameters": {"max_connections": new}}}, "pending_timeout": 15}
+    args = {
+        "config": {"postgresql": {"parameters": {"max_connections": new}}},
+        "pending_timeout": 15,
+        "restart_timeout": 60,
+    }
     pid = cluster.patroni_pid(victim)
     os.kill(pid, signal.SIGSTOP)  # its REST API hangs; its member key stays until ttl
     try:
@@ -317,7 +412,10 @@ def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
     assert all(after[n] == before[n] for n in others), "no member restarted while the cluster was degraded"
     assert params(cluster)["max_connections"] == new  # the change itself is in the DCS
     cluster.wait_healthy()
-    time.sleep(8)  # one HA loop on the resumed member
+    victim_url = cluster.members()[victim]["api_url"].removesuffix("/patroni")
+    deadline = time.time() + 60  # until the resumed member has picked the change up (one HA loop)
+    while not cluster.get("/patroni", victim_url).get("pending_restart") and time.time() < deadline:
+        time.sleep(1)
     res = run_module(cluster, "baremetal.k8s.patroni_config", args, tmp_path)
     assert res["changed"] is True and res["changes"] == {} and len(res["restarted"]) == 3
     assert set(cluster.settings("max_connections").values()) == {str(new)}
