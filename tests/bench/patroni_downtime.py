@@ -181,7 +181,11 @@ def measure(lab, method, interval, pause):
     restarts, switchovers = lab.requests("POST /restart"), lab.requests("POST /switchover")
     writer = Writer(lab.dsn, interval)
     writer.start()
-    time.sleep(2)
+    deadline = time.monotonic() + 30  # the writer commits steadily before anything changes
+    while writer.ok < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if writer.ok < 50:
+        raise SystemExit("the writer could not insert into %s's primary" % lab.scope)
     started = time.monotonic()
     rcs = []
     for _name, config in STEPS:

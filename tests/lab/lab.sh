@@ -28,16 +28,38 @@ case "$cmd" in
     done
     exit $rc ;;
   status)
+    # A part is up when its env file exists and every process it runs is alive (its status.sh says which);
+    # processes running without an env file (a failed start) are reported too. Exit 1 on either mismatch.
+    rc=0
     for c in "${comps[@]}"; do
-      if [ -f "$LAB_DIR/$c.env" ]; then echo "$c: up ($LAB_DIR/$c.env)"; else echo "$c: down"; fi
-    done ;;
+      ups=(); downs=()
+      if [ -x "$LAB_ROOT/$c/status.sh" ]; then
+        while read -r name state; do
+          if [ "$state" = up ]; then ups+=("$name"); else downs+=("$name"); fi
+        done < <("$LAB_ROOT/$c/status.sh")
+      fi
+      if [ -f "$LAB_DIR/$c.env" ]; then
+        if [ ${#downs[@]} -eq 0 ]; then
+          echo "$c: up (${#ups[@]} checked: ${ups[*]}; $LAB_DIR/$c.env)"
+        else
+          echo "$c: BROKEN, not running: ${downs[*]} (bring it back: lab.sh up $c)"; rc=1
+        fi
+      elif [ ${#ups[@]} -gt 0 ]; then
+        echo "$c: down, but still running: ${ups[*]} (stop them: lab.sh down $c)"; rc=1
+      else
+        echo "$c: down"
+      fi
+    done
+    exit $rc ;;
   info)
     # shellcheck source=/dev/null
     for c in "${comps[@]}"; do [ -f "$LAB_DIR/$c.env" ] && source "$LAB_DIR/$c.env"; done
+    kubectl_bin=${LAB_KUBECTL:-${LAB_LAYER_KUBECTL:-}}
     cat <<INFO
 The lab:
   kubeconfig    export KUBECONFIG=${KUBECONFIG:-<controlplane down>}
-  hosts         ssh -i $LAB_DIR/ssh/id_ed25519 root@${LAB_HOST_IP[master]}   (inventory: inventories/lab/hosts.yml)
+  kubectl       ${kubectl_bin:-<helm down>}   (not on PATH: use this path, or export PATH=${LAB_BIN_DIR:-$CACHE_DIR/bin}:\$PATH)
+  hosts         ssh -i $LAB_DIR/ssh/id_ed25519 root@${LAB_HOST_IP[master]}   (inventory: $REPO_ROOT/inventories/lab/hosts.yml)
   helm          ${LAB_HELM:-<helm down>} (HELM_PLUGINS=${HELM_PLUGINS:-})
   chart repo    ${LAB_CHART_REPO_URL:-<sources down>} (user ${LAB_CHART_REPO_USER:-lab}, password in ${LAB_CHART_REPO_PASSWORD_FILE:-$LAB_DIR/sources/chart-repo.password})
   OCI registry  ${LAB_OCI_CHARTS_URL:-<sources down>} (basic auth: ${LAB_OCI_REGISTRY_AUTH:-})
@@ -45,7 +67,11 @@ The lab:
   files mirror  ${LAB_FILES_URL:-<sources down>}
   Patroni 3     ${PATRONI_API_URLS:-<patroni down>} (REST password in ${PATRONI_SECRETS_FILE:-})
   Patroni 4     ${PATRONI4_API_URLS:-<not started>}
-  tear down     make lab-down
+  standby       ${PATRONI_STANDBY_API_URLS:-<not started>} (standby cluster of ${PATRONI_STANDBY_OF:-lab3})
+  collection    from any directory: export ANSIBLE_CONFIG=$REPO_ROOT/ansible.cfg
+                (e.g. ANSIBLE_CONFIG=$REPO_ROOT/ansible.cfg ansible-playbook -i $REPO_ROOT/inventories/lab/hosts.yml ...)
+  status        $LAB_ROOT/lab.sh status
+  tear down     make lab-down   (or $LAB_ROOT/lab.sh down)
 INFO
     ;;
   *) die "usage: lab.sh up|down|status|info [component...]" ;;

@@ -38,8 +38,26 @@ declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10" [node-0]="${LAB_NET_PREF
 die()  { echo "lab: $*" >&2; exit 1; }
 log()  { echo "lab: $*" >&2; }
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root (sudo make lab)"; }
+# show_tail FILE [LINES]: the end of a log on stderr, so that a failed start says why, not only where to look.
+show_tail() {
+  [ -s "$1" ] || return 0
+  echo "----- last ${2:-20} lines of $1" >&2
+  tail -n "${2:-20}" "$1" >&2
+}
 need_cmd() { command -v "$1" >/dev/null 2>&1 || die "missing '$1': $2"; }
 
 # Each component writes $LAB_DIR/<component>.env (shell `export K=V` lines) when it is up;
 # tests and other components read them. Component scripts: tests/lab/<component>/{up,down}.sh.
 write_env() { local comp=$1; shift; mkdir -p "$LAB_DIR"; printf 'export %s\n' "$@" > "$LAB_DIR/$comp.env"; }
+
+# pidfile_running PIDFILE [PATTERN]: the pid file names a live process (whose command line contains PATTERN).
+# Reads /proc only, so it also works for `lab.sh status` run without root.
+pidfile_running() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && { [ -z "${2:-}" ] || grep -qaF -- "$2" "/proc/$pid/cmdline"; }
+}
+
+# Each component's status.sh prints one `NAME up|down` line per process it runs (`lab.sh status` compares
+# them with the component's env file).
+report() { if "$@"; then echo "$REPORT_NAME up"; else echo "$REPORT_NAME down"; fi; }

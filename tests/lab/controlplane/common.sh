@@ -43,15 +43,45 @@ start() {
   setsid "$@" >>"$CP_LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$CP_DIR/$name.pid"
   printf '%s' "$cmdline" > "$CP_DIR/$name.cmdline"
+  STARTED+=("$name")
   log "controlplane: started $name (pid $!)"
 }
 
-# wait_for WHAT SECONDS CMD...: retry CMD until it succeeds.
+# Names started by this run of up.sh: stopped again when it fails, so a failed start leaves nothing running.
+STARTED=()
+
+# stop_started: TERM what this run started, wait up to 10 s, then KILL.
+stop_started() {
+  local name pids=() remaining=() pid
+  for name in "${STARTED[@]}"; do
+    if alive "$name"; then pids+=("$(cat "$CP_DIR/$name.pid")"); fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  log "controlplane: start failed, stopping what this run started: ${STARTED[*]}"
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 40); do
+    remaining=()
+    for pid in "${pids[@]}"; do if ours "$pid"; then remaining+=("$pid"); fi; done
+    [ ${#remaining[@]} -gt 0 ] || return 0
+    sleep 0.25
+  done
+  kill -KILL "${remaining[@]}" 2>/dev/null || true
+}
+
+# wait_for WHAT SECONDS CMD...: retry CMD until it succeeds. WHAT names a started process (or, for the
+# default service account, the controller-manager creates it); when that process exits, or at the end,
+# fails with the tail of its log and the probe's last output.
 wait_for() {
-  local what=$1 secs=$2 i; shift 2
+  local what=$1 secs=$2 i proc out=""; shift 2
+  proc=$what; [ "$what" = "default service account" ] && proc=kube-controller-manager
   for ((i = 0; i < secs * 2; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
+    if out=$("$@" 2>&1); then return 0; fi
+    if [ -f "$CP_DIR/$proc.pid" ] && ! alive "$proc"; then
+      show_tail "$CP_LOGS/$proc.log"
+      die "controlplane: $proc exited while starting; its log's end is above ($CP_LOGS/$proc.log)"
+    fi
     sleep 0.5
   done
-  die "controlplane: $what not ready after ${secs}s (logs: $CP_LOGS)"
+  show_tail "$CP_LOGS/$proc.log"
+  die "controlplane: $what not ready after ${secs}s (last probe: ${out:0:300}); $proc's log's end is above"
 }

@@ -8,6 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
+on_exit() { local rc=$?; if [ "$rc" != 0 ]; then stop_started; fi; exit "$rc"; }
+trap on_exit EXIT
 [ -n "$LAB_ETCD_BIN" ] || die "missing 'etcd': apt-get install etcd-server"
 [ -x "$LAB_PYTHON" ] || die "missing $LAB_PYTHON: create the venv (make venv)"
 "$CP_HERE/build.sh"

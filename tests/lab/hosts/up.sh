@@ -64,12 +64,16 @@ boot_host() {
 wait_host() {
   local name=$1 state="" deadline=$((SECONDS + LAB_BOOT_TIMEOUT))
   while [ $SECONDS -lt "$deadline" ]; do
-    pid_alive "$HOSTS_DIR/$name/nspawn.pid" || die "$name exited while booting: see $HOSTS_DIR/$name/console.log"
+    if ! pid_alive "$HOSTS_DIR/$name/nspawn.pid"; then
+      show_tail "$HOSTS_DIR/$name/console.log" 30
+      die "$name exited while booting: its console's end is above ($HOSTS_DIR/$name/console.log)"
+    fi
     state=$(lab_ssh "$name" systemctl is-system-running 2>/dev/null) || true
     case "$state" in running|degraded) return 0 ;; esac
     sleep 1
   done
-  die "$name not up after ${LAB_BOOT_TIMEOUT}s (state '${state}'): see $HOSTS_DIR/$name/console.log"
+  show_tail "$HOSTS_DIR/$name/console.log" 30
+  die "$name not up after ${LAB_BOOT_TIMEOUT}s (state '${state}'): its console's end is above ($HOSTS_DIR/$name/console.log)"
 }
 
 check_prereqs

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the Patroni lab clusters and their etcd, then removes $LAB_DIR/patroni and patroni.env.
-# Works on a half-built state: stops whatever pid files and postmaster.pid files are left.
+# Works on a half-built state: stops every member at once (pid files, postmaster.pid files), then
+# anything still running as postgres from $LAB_DIR/patroni.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
@@ -10,16 +11,15 @@ source "$HERE/common.sh"
 need_root
 
 shopt -s nullglob
-for pidfile in "$PDIR"/lab*/pg*.pid; do stop_pidfile "$pidfile"; done
-# A postmaster whose Patroni was killed hard keeps running: stop it from its data dir.
-for pm in "$PDIR"/lab*/pg*/data/postmaster.pid; do
-  pid=$(head -1 "$pm")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-done
-stop_pidfile "$PDIR/etcd.pid"
+pidfiles=("$PDIR"/lab*/pg*.reaper.pid)
+for f in "$PDIR"/lab*/pg*.pid; do [[ "$f" == *.reaper.pid ]] || pidfiles+=("$f"); done
+[ -f "$PDIR/etcd.pid" ] && pidfiles+=("$PDIR/etcd.pid")
+if [ ${#pidfiles[@]} -gt 0 ]; then stop_members "${pidfiles[@]}"; fi
+# Anything left that runs from our state dir as postgres (a member whose pid file was lost).
+mapfile -t rest < <(pgrep -u postgres -f -- "$PDIR/" || true)
+if [ ${#rest[@]} -gt 0 ]; then
+  log "patroni: stopping leftover processes ${rest[*]}"
+  stop_pids TERM "${rest[@]}"
+fi
 rm -rf "$PDIR" "$LAB_DIR/patroni.env"
 log "patroni: down"

@@ -58,7 +58,8 @@ wait_http() {
     [ "$code" = "${2:-200}" ] && return 0
     sleep 0.2
   done
-  die "sources: $1 did not answer ${2:-200} (last: $code)"
+  if [[ "$1" == *":$LAB_REGISTRY_PORT/"* ]]; then show_tail "$SRC_DIR/log/registry.log"; else show_tail "$SRC_DIR/log/nginx-error.log"; fi
+  die "sources: $1 did not answer ${2:-200} (last: $code); the server's log's end is above"
 }
 
 # port_free IP PORT: nothing listens on IP:PORT nor on the wildcard address at PORT.

@@ -81,6 +81,18 @@ EOF
   echo "}" >> "$NGINX_CONF.new"
 }
 
+# Daemons started by this run of up.sh: stopped again when it fails (stop_started).
+STARTED=()
+stop_started() {
+  local d
+  for d in "${STARTED[@]}"; do
+    case $d in
+      nginx) stop_pid "$NGINX_PID" nginx "$NGINX_CONF" ;;
+      registry) stop_pid "$REGISTRY_PID" docker-registry "$REGISTRY_CONF" ;;
+    esac
+  done
+}
+
 start_nginx() {
   local changed=1
   write_nginx_conf
@@ -90,8 +102,14 @@ start_nginx() {
   mv "$NGINX_CONF.new" "$NGINX_CONF"
   if pid_alive "$NGINX_PID" nginx; then
     if [ "$changed" = 1 ]; then
+      local master workers
+      master=$(cat "$NGINX_PID"); workers=$(pgrep -P "$master" | sort)
       nginx -e "$SRC_DIR/log/nginx-error.log" -c "$NGINX_CONF" -s reload
-      sleep 0.5
+      # The reload is done when the old workers have exited (the new ones serve the new config).
+      for _ in $(seq 100); do
+        [ -n "$(comm -12 <(echo "$workers") <(pgrep -P "$master" | sort))" ] || break
+        sleep 0.1
+      done
       log "sources: nginx reloaded (listen addresses or paths changed)"
     fi
   else
@@ -104,6 +122,7 @@ start_nginx() {
       done
     done
     nginx -e "$SRC_DIR/log/nginx-error.log" -c "$NGINX_CONF"
+    STARTED+=(nginx)
     log "sources: nginx started on $(listen_ips | tr '\n' ' ')"
   fi
   wait_http "http://127.0.0.1:$LAB_CHART_REPO_PORT/index.yaml" 401
@@ -141,6 +160,7 @@ EOF
     || die "sources: port $LAB_REGISTRY_PORT is taken by another program (ss -ltnp 'sport = :$LAB_REGISTRY_PORT')"
   setsid docker-registry serve "$REGISTRY_CONF" </dev/null >>"$SRC_DIR/log/registry.log" 2>&1 &
   echo $! > "$REGISTRY_PID"
+  STARTED+=(registry)
   wait_http "http://127.0.0.1:$LAB_REGISTRY_PORT/v2/"
   log "sources: docker-registry started on 127.0.0.1:$LAB_REGISTRY_PORT"
 }

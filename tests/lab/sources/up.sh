@@ -10,6 +10,8 @@ source "$LAB_ROOT/sources/files.sh"
 source "$LAB_ROOT/sources/daemons.sh"
 
 need_root
+on_exit() { local rc=$?; if [ "$rc" != 0 ]; then stop_started; fi; exit "$rc"; }
+trap on_exit EXIT
 missing=""
 for pair in nginx:nginx-light docker-registry:docker-registry htpasswd:apache2-utils gpg:gpg \
             dpkg-deb:dpkg apt-ftparchive:apt-utils curl:curl ss:iproute2; do
