@@ -73,9 +73,12 @@ start_etcd() {
 }
 
 # member_config SCOPE NAME REST_PORT PG_PORT [STANDBY_OF_PORT]: the member's Patroni YAML on stdout.
-# With STANDBY_OF_PORT the cluster bootstraps as a standby cluster replicating from 127.0.0.1:that port.
+# With STANDBY_OF_PORT the cluster bootstraps as a standby cluster replicating from 127.0.0.1:that port. Its
+# max_connections is well above the source's: a hot standby pauses replay when the primary's value passes its
+# own, and the module tests raise lab3's.
 member_config() {
-  local scope=$1 name=$2 rest=$3 pg=$4 standby_of=${5:-} d="$PDIR/$1"
+  local scope=$1 name=$2 rest=$3 pg=$4 standby_of=${5:-} d="$PDIR/$1" max_conn=100
+  [ -z "$standby_of" ] || max_conn=500
   cat <<YAML
 scope: $scope
 name: $name
@@ -108,7 +111,7 @@ YAML
     postgresql:
       use_pg_rewind: true
       parameters:
-        max_connections: 100
+        max_connections: $max_conn
         shared_buffers: 32MB
         work_mem: 4MB
         wal_level: replica
