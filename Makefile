@@ -13,8 +13,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 LAB := tests/lab/lab.sh
 
-.PHONY: help system-deps venv collection-link lint sanity unit integration molecule test lab lab-up lab-down lab-status \
-        bench ee-context changelog clean
+.PHONY: help system-deps venv collection-link lint sanity unit check lab-test integration molecule test lab lab-up \
+        lab-down lab-status bench ee-context changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,13 +22,13 @@ help: ## list the targets
 system-deps: ## install the missing Debian packages of tests/setup/debian-packages.txt (root; a no-op when present)
 	tests/setup/system-deps.sh
 
-venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements.txt)
+venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements.txt, requirements-sanity.txt)
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-sanity.txt
 	tests/setup/system-deps.sh toolchain
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip==25.3
-	$(VENV)/bin/pip install -q -r requirements.txt
+	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-sanity.txt
 	@touch $@
 
 collection-link: ## make ./.collections resolve baremetal.k8s to this checkout
@@ -42,19 +42,26 @@ lint: venv collection-link ## ruff, yamllint, ansible-lint (production profile),
 	ansible-lint --offline -q
 	shellcheck -x -S warning .ci/run $$(find tests -name '*.sh' -not -path '*/charts/*')
 
-sanity: venv ## build + install the collection, ansible-doc every module, syntax-check every playbook, EE context
+sanity: venv ## ansible-test sanity; build + install the collection, syntax-check every playbook, EE context
+	tests/sanity/ansible-test.sh sanity
 	tests/sanity/run.sh
 
-unit: venv collection-link ## pytest tests/unit
-	pytest tests/unit $(PYTEST_ARGS)
+unit: venv collection-link ## ansible-test units (tests/unit; or quicker: pytest tests/unit -k NAME)
+	tests/sanity/ansible-test.sh units $(UNIT_ARGS)
 
-integration: venv collection-link ## pytest tests/integration (brings up the lab parts each test needs)
-	pytest tests/integration $(PYTEST_ARGS)
+check: venv collection-link ## lint + sanity + unit, the tiers without root or the lab: run it before every commit
+	tests/run-all.sh lint sanity unit
+
+lab-test: venv collection-link ## the lab's own tests (pytest -m lab; root; they bring up the parts they test)
+	pytest -m lab tests/integration $(PYTEST_ARGS)
+
+integration: venv collection-link ## the collection's integration tests on the lab (pytest -m 'not lab'; `make lab-up` first)
+	pytest -m 'not lab' tests/integration $(PYTEST_ARGS)
 
 molecule: venv collection-link ## molecule test of molecule/default on the lab hosts
 	molecule test -s default
 
-test: system-deps venv collection-link ## everything: lint, sanity, unit, integration, molecule (what CI runs)
+test: system-deps venv collection-link ## everything (CI): lint, sanity, unit, lab-up, lab-test, integration, molecule
 	tests/run-all.sh
 
 lab: system-deps venv collection-link ## the main job on the embedded default: bring up the lab, run playbooks/site.yml on it

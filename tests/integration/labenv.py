@@ -1,8 +1,12 @@
-"""The lab as integration tests see it: bring components up (idempotent) and read what they export.
+"""The lab as integration tests see it: which parts are up, and what they export.
 
-Every component writes $BMK8S_LAB_DIR/<component>.env (`export K=V` lines) once it is up; `up()` runs
-tests/lab/lab.sh up for the components not yet brought up in this session and returns their merged env.
-The lab needs root; without it, or when a component cannot come up, the test fails with the reason.
+Every lab part writes $BMK8S_LAB_DIR/<part>.env (`export K=V` lines) once it is up.
+
+* `require(*parts)` is for the collection's tests (modules, playbooks): they use the lab, they do not build
+  it. A part that is not up fails the test with the command that brings it up; `make test` runs
+  `make lab-up` as a tier of its own before them.
+* `up(*parts)` is for the lab's own tests (test_lab_*.py, marked `lab`): it runs tests/lab/lab.sh up for the
+  parts not yet brought up in this session (idempotent; needs root) and returns their merged env.
 """
 
 import os
@@ -26,6 +30,35 @@ def read_env(path: Path | str) -> dict:
             continue
         key, value = line.removeprefix("export ").split("=", 1)
         env[key.strip()] = value.strip().strip("'\"")
+    return env
+
+
+def status(*parts: str) -> dict:
+    """{part: the line `lab.sh status` prints for it} ("<part>: up (...)", "<part>: down", "<part>: BROKEN ...")."""
+    res = subprocess.run([LAB_SH, "status", *parts], capture_output=True, text=True, check=False, timeout=120)
+    lines = {}
+    for line in res.stdout.splitlines():
+        part, sep, _rest = line.partition(": ")
+        if sep and part in parts:
+            lines[part] = line
+    return lines
+
+
+def require(*parts: str) -> dict:
+    """The merged env of lab parts that must already be up; fails the test (never builds the lab) otherwise."""
+    lines = status(*parts)
+    missing = [p for p in parts if not lines.get(p, "").startswith(f"{p}: up")]
+    if missing:
+        said = "\n".join(f"  {lines.get(p, p + ': no status')}" for p in missing)
+        pytest.fail(
+            f"lab part(s) {' '.join(missing)} not up:\n{said}\n"
+            f"bring them up (as root) with `tests/lab/lab.sh up {' '.join(missing)}`, or the whole lab with "
+            "`make lab-up`, then run the tests again",
+            pytrace=False,
+        )
+    env = {}
+    for part in parts:
+        env.update(read_env(LAB_DIR / f"{part}.env"))
     return env
 
 

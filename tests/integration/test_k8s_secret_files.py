@@ -5,8 +5,8 @@ Covers: create, second run changed=0, one changed file updates one key, removed 
 kubectl's, removal of a kubectl last-applied annotation, ansible-vault files, bad input that fails and writes
 nothing, and a leak test: every secret value, its base64 and its JSON-escaped forms are absent from -vvv output.
 
-The lab control plane is brought up through labenv.up (idempotent); if that is impossible the tests fail with
-the reason (they never skip).
+They need the lab's control plane up (labenv.require): when it is not, they fail with the command that brings it
+up (they never skip, and never build the lab themselves).
 """
 
 import base64
@@ -40,7 +40,7 @@ DEVSTATS_KEYS = [
 
 @pytest.fixture(scope="module")
 def lab():
-    return labenv.up("controlplane")
+    return labenv.require("controlplane")
 
 
 def kubectl(lab, *args, stdin=None, check=True):

@@ -28,6 +28,8 @@ import labenv
 import pytest
 import yaml
 
+pytestmark = pytest.mark.lab  # the lab's own tests: their own tier (make lab-test), they bring parts up
+
 REPO = labenv.REPO
 CHARTS_DIR = REPO / "tests/charts"
 PREFIX = "charts-it-"

@@ -17,6 +17,8 @@ from pathlib import Path
 import labenv
 import pytest
 
+pytestmark = pytest.mark.lab  # the lab's own tests: their own tier (make lab-test), they bring parts up
+
 LAB_DIR = labenv.LAB_DIR
 K8S_VERSION = os.environ.get("LAB_K8S_VERSION", "v1.33.13")
 LAB_NODES = ["master", "node-0", "node-1", "node-2"]

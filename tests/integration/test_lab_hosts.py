@@ -14,6 +14,8 @@ from pathlib import Path
 import labenv
 import pytest
 
+pytestmark = pytest.mark.lab  # the lab's own tests: their own tier (make lab-test), they bring parts up
+
 REPO = labenv.REPO
 LAB_DIR = labenv.LAB_DIR
 INVENTORY = REPO / "inventories/lab/hosts.yml"

@@ -25,6 +25,8 @@ import labenv
 import pytest
 import yaml
 
+pytestmark = pytest.mark.lab  # the lab's own tests: their own tier (make lab-test), they bring parts up
+
 REPO = labenv.REPO
 LAB_DIR = labenv.LAB_DIR
 UP = REPO / "tests/lab/sources/up.sh"

@@ -27,7 +27,7 @@ PLAY_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 
 @pytest.fixture(scope="session")
 def lab():
-    env = labenv.up("patroni")
+    env = labenv.require("patroni")
     return env, labenv.read_env(env["PATRONI_SECRETS_FILE"])
 
 

@@ -90,7 +90,7 @@ class Standby:
 
 @pytest.fixture(scope="module")
 def standby():
-    env = labenv.up("patroni")
+    env = labenv.require("patroni")
     if "PATRONI_STANDBY_API_URL" not in env:
         pytest.fail("the Patroni lab runs no standby cluster (LAB_PATRONI_STANDBY=0?): bring it up with the default")
     c = Standby(env, labenv.read_env(env["PATRONI_SECRETS_FILE"]))

@@ -17,7 +17,7 @@ PLAYBOOK = [REPO / ".venv/bin/ansible-playbook", "playbooks/patroni_tune.yml"]
 
 @pytest.fixture(scope="module")
 def lab():
-    env = labenv.up("patroni")
+    env = labenv.require("patroni")
     return env, labenv.read_env(env["PATRONI_SECRETS_FILE"])
 
 
