@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import textwrap
-import time
 import uuid
 from pathlib import Path
 
@@ -260,23 +259,26 @@ def test_rwx_claim_binds(kubectl, get_json, namespace, storage_class):
 
 def test_claim_of_unknown_provisioner_stays_pending(kubectl, get_json, namespace, storage_class):
     storage_class("lab-test-unserved", "example.com/not-served", "Immediate")
-    apply(
-        kubectl,
-        """
-        apiVersion: v1
-        kind: PersistentVolumeClaim
-        metadata: {name: orphan}
-        spec:
-          storageClassName: lab-test-unserved
-          accessModes: [ReadWriteOnce]
-          resources: {requests: {storage: 1Gi}}
-        """,
-        namespace,
-    )
-    kubectl("-n", namespace, "wait", "--for=jsonpath={.status.phase}=Pending", "pvc/orphan", "--timeout=30s")
-    time.sleep(5)  # give the provisioner time to (wrongly) act
+    storage_class("lab-test-nfs", "cluster.local/nfs-server-provisioner", "Immediate")
+    for name, klass in (("orphan", "lab-test-unserved"), ("witness", "lab-test-nfs")):
+        apply(
+            kubectl,
+            f"""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {{name: {name}}}
+            spec:
+              storageClassName: {klass}
+              accessModes: [ReadWriteOnce]
+              resources: {{requests: {{storage: 1Gi}}}}
+            """,
+            namespace,
+        )
+    # The provisioner handles claims in the order the API server reports them: once the served claim created
+    # after the orphan is bound, it has already looked at the orphan (and must have left it alone).
+    kubectl("-n", namespace, "wait", "--for=jsonpath={.status.phase}=Bound", "pvc/witness", "--timeout=60s")
     assert get_json("-n", namespace, "pvc/orphan")["status"]["phase"] == "Pending"
-    kubectl("-n", namespace, "delete", "pvc/orphan")
+    kubectl("-n", namespace, "delete", "pvc/orphan", "pvc/witness")
 
 
 def test_crd_and_custom_resource(kubectl, get_json, namespace):
