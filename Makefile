@@ -43,8 +43,7 @@ lint: venv collection-link ## ruff, yamllint, ansible-lint (production profile),
 	shellcheck -x -S warning .ci/run $$(find tests -name '*.sh' -not -path '*/charts/*')
 
 sanity: venv ## ansible-test sanity; build + install the collection, syntax-check every playbook, EE context
-	tests/sanity/ansible-test.sh sanity
-	tests/sanity/run.sh
+	rc=0; tests/sanity/ansible-test.sh sanity || rc=$$?; tests/sanity/run.sh || rc=1; exit $$rc
 
 unit: venv collection-link ## ansible-test units (tests/unit; or quicker: pytest tests/unit -k NAME)
 	tests/sanity/ansible-test.sh units $(UNIT_ARGS)
