@@ -49,7 +49,7 @@ unit: venv collection-link ## ansible-test units (tests/unit; or quicker: pytest
 	tests/sanity/ansible-test.sh units $(UNIT_ARGS)
 
 check: venv collection-link ## lint + sanity + unit, the tiers without root or the lab: run it before every commit
-	tests/run-all.sh lint sanity unit
+	tests/run-all.sh -j lint sanity unit
 
 lab-test: venv collection-link ## the lab's own tests (pytest -m lab; root; they bring up the parts they test)
 	pytest -m lab tests/integration $(PYTEST_ARGS)
