@@ -8,6 +8,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -99,3 +100,22 @@ def test_failed_start_prints_the_cause_and_leaves_nothing_running(private):
     status = lab(private, "status", "patroni")
     assert (status.returncode, status.stdout) == (0, "patroni: down\n")
     assert not (lab_dir / "patroni.env").exists()
+
+
+def test_down_without_pid_files_stops_everything(private):
+    """A state from an older lab, or lost pid files: down finds the instance's processes by their paths,
+    including a postmaster whose Patroni was killed hard."""
+    env, cwd, lab_dir = private
+    up = lab(private, "up", "patroni")
+    assert up.returncode == 0, up.stderr[-4000:]
+    pdir = lab_dir / "patroni"
+    os.kill(int((pdir / "lab3" / "pg1.pid").read_text()), signal.SIGKILL)
+    for pidfile in [pdir / "etcd.pid", *pdir.glob("lab3/*.pid")]:
+        pidfile.unlink()
+    assert any("/pg1/data" in line for line in leftovers(lab_dir)), "pg1's postmaster outlives its Patroni"
+    started = time.monotonic()
+    down = lab(private, "down", "patroni")
+    took = time.monotonic() - started
+    assert down.returncode == 0, down.stderr
+    assert leftovers(lab_dir) == []
+    assert took < 45, "lab.sh down patroni took %.1f s" % took

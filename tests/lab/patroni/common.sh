@@ -267,16 +267,16 @@ stop_pids() {
 stop_members() {
   local f base patronis=() postmasters=() reapers=() etcd=() pm
   for f in "$@"; do
-    if [ "$f" = "$PDIR/etcd.pid" ]; then etcd+=("$(cat "$f" 2>/dev/null)"); continue; fi
+    if [ "$f" = "$PDIR/etcd.pid" ]; then etcd+=("$(cat "$f" 2>/dev/null || true)"); continue; fi
     base=${f%.pid}; base=${base%.reaper}
-    patronis+=("$(cat "$base.pid" 2>/dev/null)")
-    reapers+=("$(cat "$base.reaper.pid" 2>/dev/null)")
+    patronis+=("$(cat "$base.pid" 2>/dev/null || true)")
+    reapers+=("$(cat "$base.reaper.pid" 2>/dev/null || true)")
   done
   stop_pids TERM "${patronis[@]}"
   # A postmaster whose Patroni was killed hard keeps running: stop it from its data dir (fast shutdown).
   for f in "$@"; do
     base=${f%.pid}; base=${base%.reaper}; pm="$base/data/postmaster.pid"
-    [ -s "$pm" ] && postmasters+=("$(head -1 "$pm")")
+    if [ -s "$pm" ]; then postmasters+=("$(head -1 "$pm" 2>/dev/null || true)"); fi
   done
   stop_pids INT "${postmasters[@]}"
   stop_pids TERM "${reapers[@]}"

@@ -10,15 +10,15 @@ source "$HERE/common.sh"
 
 [ -d "$PDIR" ] || [ -f "$LAB_DIR/patroni.env" ] || exit 0
 known=()
-line() { if alive "$2"; then echo "$1 up"; known+=("$(cat "$2")"); else echo "$1 down"; fi; }
+line() { if alive "$2"; then echo "$1 up"; known+=("$(cat "$2" 2>/dev/null || true)"); else echo "$1 down"; fi; }
 line etcd "$PDIR/etcd.pid"
 shopt -s nullglob
 for cfg in "$PDIR"/lab*/pg*.yml; do
   base=${cfg%.yml}
   line "$(basename "$(dirname "$cfg")")/$(basename "$base")" "$base.pid"
-  if alive "$base.reaper.pid"; then known+=("$(cat "$base.reaper.pid")"); fi
+  if alive "$base.reaper.pid"; then known+=("$(cat "$base.reaper.pid" 2>/dev/null || true)"); fi
   pm="$base/data/postmaster.pid"
-  if [ -s "$pm" ]; then known+=("$(head -1 "$pm")"); fi
+  if [ -s "$pm" ]; then known+=("$(head -1 "$pm" 2>/dev/null || true)"); fi
 done
 while read -r pid; do
   [[ " ${known[*]} " == *" $pid "* ]] || echo "untracked-pid-$pid up"
