@@ -28,7 +28,7 @@ run_tier() {  # $1 tier: its make target, output to the terminal (sequential) an
   echo "$rc $((SECONDS - t0))" >"tests/output/tier-$name.status"
 }
 
-rm -f tests/output/tier-*.status
+for t in "$@"; do rm -f "tests/output/tier-$t.status"; done
 if [ "$parallel" = 1 ]; then
   for t in "$@"; do run_tier "$t" & done
   wait
