@@ -4,6 +4,15 @@
 # from the environment. The lab only ever uses loopback and its own bridge/namespaces.
 set -euo pipefail
 
+# Close the descriptors inherited above stderr (bash keeps the running script on 255). `flock LOCK command`
+# leaves LOCK open in command and everything it starts, so a daemon started here would hold the caller's
+# lab lock for as long as it runs, and every later `flock LOCK ...` would wait forever.
+for _fd in /proc/$$/fd/*; do
+  _fd=${_fd##*/}
+  case $_fd in 0 | 1 | 2 | 255) ;; *) eval "exec $_fd>&-" 2>/dev/null || true ;; esac
+done
+unset _fd
+
 LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$LAB_ROOT/../.." && pwd)"
 : "${BMK8S_LAB_DIR:=/var/tmp/bmk8s-lab}"              # runtime state: pids, certs, rootfs copies, env files
