@@ -16,7 +16,7 @@ ADMIN_CONF="$LAB_DIR/admin.conf"
 # ours PID: PID is a running process of this component (guards against stale, reused pids).
 ours() {
   [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] \
-    && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF -e "$K8S_BIN/" -e "$CP_DIR/" -e "$CP_HERE/lab_provisioner.py"
+    && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF -e "$K8S_BIN/" -e "$CP_DIR/" -e "lab_provisioner.py --kubeconfig $ADMIN_CONF"
 }
 
 # alive NAME: the process in $CP_DIR/NAME.pid is running.

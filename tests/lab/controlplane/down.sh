@@ -17,7 +17,7 @@ done
 while read -r pid; do pids+=("$pid"); done < <(
   pgrep -f "^$K8S_BIN/(kube-apiserver|kube-controller-manager|kube-scheduler|kwok) " || true
   pgrep -f "^$LAB_ETCD_BIN --name bmk8s-cp --data-dir $CP_DIR/etcd" || true
-  pgrep -f "$CP_HERE/lab_provisioner.py" || true
+  pgrep -f "lab_provisioner.py --kubeconfig $ADMIN_CONF " || true   # from any clone, for this lab dir
 )
 # SIGTERM everything, wait up to 10s, then SIGKILL what is left.
 for pid in "${pids[@]}"; do
