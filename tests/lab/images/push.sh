@@ -22,9 +22,13 @@ printf 'hosts: files dns\n' > "$BASE/etc/nsswitch.conf"
 image() {
   local name=$1 tag=$2 layout stamp a prev="" inputs=(); shift 2
   layout="$OCI/${name//\//_}-$tag"
-  for a in "$@"; do [ "$prev" != --add ] || inputs+=("${a%%=*}"); prev=$a; done
-  # The layout is rebuilt when the arguments or an added file (size, mtime) changed.
-  stamp=$({ printf '%s\n' "$@"; stat -c '%n %s %Y' "${inputs[@]}"; } | sha256sum | cut -c1-16)
+  for a in "$@"; do
+    [ "$prev" != --add ] || inputs+=("${a%%=*}")
+    [ "$prev" != --tree ] || inputs+=("$a")
+    prev=$a
+  done
+  # The layout is rebuilt when the arguments or an added file or tree (names, sizes, mtimes) changed.
+  stamp=$({ printf '%s\n' "$@"; find "${inputs[@]}" -printf '%p %s %T@\n' | sort; } | sha256sum | cut -c1-16)
   if [ "$(cat "$layout/.args" 2>/dev/null)" != "$stamp" ]; then
     rm -rf "$layout"
     "$LAB_PYTHON3" "$IMG_HERE/oci.py" build --out "$layout" --tree "$BASE" --dir /tmp:1777 "$@" >&2

@@ -112,6 +112,8 @@ EOF
 boot_host() {
   local h=$1 d="$SCRATCH_DIR/$1" cg="/sys/fs/cgroup/systemd/bmk8s-kscratch/$1"
   mkdir -p "$cg"
+  # A veth left by a guest whose network namespace was still going away blocks the boot ("File exists").
+  if ip link show "vb-${h:0:12}" >/dev/null 2>&1; then ip link del "vb-${h:0:12}" 2>/dev/null || true; fi
   (echo "$BASHPID" > "$cg/cgroup.procs"
    exec setsid systemd-nspawn --register=no --keep-unit --quiet -D "$d/rootfs" -M "$h" --boot \
      --network-bridge="$SCRATCH_BRIDGE" --resolv-conf=off --timezone=off --link-journal=no \
@@ -237,6 +239,7 @@ down() {
     done
     find /sys/fs/cgroup/*/ -depth -type d \( -path "*/bmk8s-$h/*" -o -name "bmk8s-$h" \) -exec rmdir {} + 2>/dev/null || true
     find "/sys/fs/cgroup/systemd/bmk8s-kscratch/$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if ip link show "vb-${h:0:12}" >/dev/null 2>&1; then ip link del "vb-${h:0:12}" 2>/dev/null || true; fi
   done
   rmdir /sys/fs/cgroup/systemd/bmk8s-kscratch 2>/dev/null || true
   if [ -f "$SCRATCH_DIR/registry/pid" ]; then kill "$(cat "$SCRATCH_DIR/registry/pid")" 2>/dev/null || true; fi
