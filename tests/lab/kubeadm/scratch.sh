@@ -3,6 +3,8 @@
 # A kubeadm-made cluster on nspawn hosts OUTSIDE the lab (issue 8 groundwork; docs/lab-kubeadm.md):
 #   tests/lab/kubeadm/scratch.sh up [NODES]   boot kmaster + NODES workers (default 1), kubeadm init/join
 #   tests/lab/kubeadm/scratch.sh down         stop everything, put the kernel tunables back
+# SCRATCH_RUNTIME=release: containerd and runc from releases.sh's tarballs (installed the way their
+# release notes say) instead of Debian's containerd 1.6 and runc.
 # Own bridge (bmk8sk0, 10.78.0.0/24), own docker-registry (10.78.0.1:15099) filled by
 # tests/lab/images/push.sh, hosts from a cached debootstrap (Debian's containerd 1.6 and runc), the
 # lab-built kubelet/kubeadm/kubectl, crictl and CNI plugins (tests/lab/images/releases.sh). It shares
@@ -17,6 +19,7 @@ HERE="$LAB_ROOT/kubeadm"
 : "${SCRATCH_DIR:=/var/tmp/bmk8s-kscratch}"
 : "${SCRATCH_BRIDGE:=bmk8sk0}"
 : "${SCRATCH_NET:=10.78.0}"
+: "${SCRATCH_RUNTIME:=debian}"   # debian | release
 GW="$SCRATCH_NET.1"
 REG="$GW:15099"
 ROOTFS_PKGS=(systemd systemd-sysv dbus iproute2 iputils-ping containerd runc iptables procps kmod
@@ -45,6 +48,33 @@ rootfs_tarball() {
   systemctl --root="$build/root" --quiet disable containerd.service
   tar -C "$build/root" --numeric-owner -cf "$ROOTFS_TAR.partial" . && mv "$ROOTFS_TAR.partial" "$ROOTFS_TAR"
   rm -rf "$build"
+}
+
+# containerd_release ROOT: containerd 2.x and runc from the lab's release files over Debian's (whose unit
+# is kept, with a drop-in for /usr/local/bin/containerd), with a config version 3 and a hosts.toml.
+containerd_release() {
+  local r=$1
+  tar -C "$r/usr/local" -xzf "$REL_CACHE/containerd/$LAB_CONTAINERD_VERSION/containerd-${LAB_CONTAINERD_VERSION#v}-linux-amd64.tar.gz"
+  install -m 0755 "$REL_CACHE/runc/$LAB_RUNC_VERSION/runc.amd64" "$r/usr/local/sbin/runc"
+  mkdir -p "$r/etc/systemd/system/containerd.service.d" "$r/etc/containerd/certs.d/$REG"
+  printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/containerd\n' > "$r/etc/systemd/system/containerd.service.d/10-release.conf"
+  printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REG" "$REG" \
+    > "$r/etc/containerd/certs.d/$REG/hosts.toml"
+  cat > "$r/etc/containerd/config.toml" <<EOF
+version = 3
+[plugins.'io.containerd.cri.v1.images']
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = '$REG/pause:$LAB_PAUSE_VERSION'
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = '/etc/containerd/certs.d'
+[plugins.'io.containerd.cri.v1.runtime']
+  restrict_oom_score_adj = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+    runtime_type = 'io.containerd.runc.v2'
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+      SystemdCgroup = true
+      BinaryName = '/usr/local/sbin/runc'
+EOF
 }
 
 # prepare_host NAME: its rootfs, with the kubelet, containerd 1.6 config, cgroup unit and kubeadm drop-in.
@@ -76,7 +106,7 @@ ExecStart=/usr/local/sbin/lab-cgroups
 [Install]
 WantedBy=multi-user.target
 EOF
-  cat > "$r/etc/containerd/config.toml" <<EOF
+  if [ "$SCRATCH_RUNTIME" = release ]; then containerd_release "$r"; else cat > "$r/etc/containerd/config.toml" <<EOF
 version = 2
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$REG/pause:$LAB_PAUSE_VERSION"
@@ -90,6 +120,7 @@ version = 2
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$REG"]
     endpoint = ["http://$REG"]
 EOF
+  fi
   install -m 0755 "$K8S_BIN/kubelet" "$K8S_BIN/kubeadm" "$K8S_BIN/kubectl" "$r/usr/local/bin/"
   tar -C "$r/usr/local/bin" -xzf "$REL_CACHE/cri-tools/$LAB_CRI_TOOLS_VERSION/crictl-$LAB_CRI_TOOLS_VERSION-linux-amd64.tar.gz"
   tar -C "$r/opt/cni/bin" -xzf "$REL_CACHE/cni-plugins/$LAB_CNI_PLUGINS_VERSION/cni-plugins-linux-amd64-$LAB_CNI_PLUGINS_VERSION.tgz"
@@ -218,6 +249,12 @@ EOF
   kctl -n kube-system wait --for=condition=Ready pod --all --timeout=180s >/dev/null
   kctl get nodes -o wide
   kctl get pods -A -o wide
+  # The API server that answers serves a certificate of the CA kubeadm wrote; kubeadm upgrade plan runs.
+  in_host kmaster sh -c "echo | openssl s_client -connect $(host_ip kmaster):6443 -CAfile /etc/kubernetes/pki/ca.crt -verify_return_error 2>/dev/null | grep -q 'Verify return code: 0 (ok)'" \
+    || die "scratch: the API server's certificate does not verify against /etc/kubernetes/pki/ca.crt"
+  in_host kmaster kubeadm upgrade plan > "$SCRATCH_DIR/kubeadm-upgrade-plan.log" 2>&1 \
+    || die "scratch: kubeadm upgrade plan failed: $SCRATCH_DIR/kubeadm-upgrade-plan.log"
+  log "scratch: API server certificate verified against kubeadm's CA; kubeadm upgrade plan ran"
   log "scratch: cluster up in $(( $(date +%s) - t0 ))s (kubectl: nsenter -t \$(pgrep -P \$(cat $SCRATCH_DIR/kmaster/nspawn.pid)) -a env KUBECONFIG=/etc/kubernetes/admin.conf kubectl ...)"
 }
 
