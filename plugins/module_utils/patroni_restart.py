@@ -51,7 +51,7 @@ class RollingRestart:
         self.sync_mode = sync_mode
         self.restarted = []
         self.switchover = None
-        self._names = None
+        self._planned = []
 
     def members(self):
         return cluster_members(self.client)[1]
@@ -106,7 +106,7 @@ class RollingRestart:
         """Carry out the steps of patroni_logic.restart_plan() for these members."""
         if not steps:
             return []
-        self._names = [m["name"] for m in members]
+        self._planned = [dict(name=m["name"], api_url=m["api_url"]) for m in members]
         leader_lsn = None
         for index, step in enumerate(steps):
             now = self._gate(step, self.pending_timeout if index == 0 else self.restart_timeout)
@@ -137,7 +137,11 @@ class RollingRestart:
             members = self.members()
             by_name = dict((m["name"], m) for m in members)
             problems = unhealthy(members)
-            problems += ["member %s: no longer in the cluster" % n for n in self._names if n not in by_name]
+            problems += [
+                "%s: no longer in the cluster (its member key expired)" % _who(m)
+                for m in self._planned
+                if m["name"] not in by_name
+            ]
             state["problems"] = problems
             return None if problems else by_name
 

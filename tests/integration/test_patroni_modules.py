@@ -406,7 +406,10 @@ def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
     finally:
         os.kill(pid, signal.SIGCONT)
     assert res.get("failed") is True
-    assert re.search(r"member %s \(http://127\.0\.0\.1:\d+\): REST API unreachable" % victim, res["msg"]), res["msg"]
+    # Its REST API hangs; once ttl passes, its member key expires too (seen on 3.0.2): both stop the restart.
+    assert re.search(
+        r"member %s \(http://127\.0\.0\.1:\d+\): (REST API unreachable|no longer in the cluster)" % victim, res["msg"]
+    ), res["msg"]
     assert res["changed"] is True and res["restarted"] == []
     after = cluster.start_times()
     assert all(after[n] == before[n] for n in others), "no member restarted while the cluster was degraded"

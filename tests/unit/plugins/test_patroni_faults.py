@@ -122,3 +122,13 @@ def test_standby_leader_restart_completes(fake, version):
     assert not any(c.pending(n) for n in c.names)
     body = [r[3] for r in c.requests if r[:3] == ("POST", "/restart", "pg1")][0]
     assert body.get("role") == ("standby_leader" if version >= "4" else None)
+
+
+def test_member_whose_key_expired_mid_run_stops_the_run(fake):
+    """A member that vanishes from GET /cluster (its key expired) is not a healthy cluster with one less member."""
+    c = fake()
+    pend_all(c)
+    c.hooks[("POST", "/restart", "pg2")] = lambda: c.names.remove("pg3")
+    with pytest.raises(PatroniError, match=r"member pg3 \(http://m/pg3\): no longer in the cluster"):
+        rolling(c, timeout=10)
+    assert restarts(c) == ["pg2"]
