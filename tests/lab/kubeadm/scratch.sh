@@ -26,7 +26,9 @@ ROOTFS_PKGS=(systemd systemd-sysv dbus iproute2 iputils-ping containerd runc ipt
              ca-certificates curl)
 ROOTFS_TAR="$CACHE_DIR/kubeadm-scratch-rootfs-$LAB_DEBIAN_SUITE-$(printf '%s\n' "${ROOTFS_PKGS[@]}" | sha256sum | cut -c1-12).tar"
 K8S_BIN="$CACHE_DIR/k8s-$LAB_K8S_VERSION/bin"
-TUNABLES=(vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1)
+# fs.inotify.max_user_instances: every host's systemd, containerd and kubelet take inotify instances of the
+# one root user; with 8 hosts the default 128 runs out ("inotify_init: too many open files" in the kubelet).
+TUNABLES=(vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1 fs.inotify.max_user_instances=8192)
 
 hosts() { local n; n=$(cat "$SCRATCH_DIR/nodes" 2>/dev/null || echo 1); echo kmaster; for ((i = 0; i < n; i++)); do echo "knode-$i"; done; }
 host_ip() { if [ "$1" = kmaster ]; then echo "$SCRATCH_NET.10"; else echo "$SCRATCH_NET.$((11 + ${1#knode-}))"; fi; }
