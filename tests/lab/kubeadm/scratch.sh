@@ -261,23 +261,33 @@ EOF
 }
 
 down() {
-  local h pid i d
-  for d in "$SCRATCH_DIR"/k*/; do
-    [ -f "$d/nspawn.pid" ] || continue
-    pid=$(cat "$d/nspawn.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"   # nspawn shuts the guest down cleanly on TERM
-      for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    h=$(basename "$d")
-    # Any process left in the host's cgroups (a container whose shim outlived the guest) goes too.
-    for pid in $(cat "/sys/fs/cgroup/systemd/bmk8s-kscratch/$h"/cgroup.procs 2>/dev/null) \
-               $(find /sys/fs/cgroup/*/ -path "*/bmk8s-$h/*" -name cgroup.procs -exec cat {} + 2>/dev/null); do
-      kill -KILL "$pid" 2>/dev/null || true
+  local h pid i d alive hs=() pids=()
+  for d in "$SCRATCH_DIR"/k*/; do [ -f "$d/nspawn.pid" ] && hs+=("$(basename "$d")"); done
+  # nspawn shuts its guest down cleanly on TERM: all hosts at once, then wait for them together.
+  for h in "${hs[@]}"; do
+    pid=$(cat "$SCRATCH_DIR/$h/nspawn.pid")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; pids+=("$pid"); fi
+  done
+  for ((i = 0; i < 120; i++)); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for h in "${hs[@]}"; do
+    # Any process left in the host's cgroups (a container whose shim outlived the guest) goes too; the
+    # directories go once their last process is gone (reaping can lag a second or two on this machine).
+    for ((i = 0; i < 20; i++)); do
+      for pid in $(find "/sys/fs/cgroup/systemd/bmk8s-kscratch/$h" /sys/fs/cgroup/*/ -path "*bmk8s-kscratch/$h*" \
+                     -name cgroup.procs -exec cat {} + 2>/dev/null) \
+                 $(find /sys/fs/cgroup/*/ -path "*/bmk8s-$h/*" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+        kill -KILL "$pid" 2>/dev/null || true
+      done
+      find /sys/fs/cgroup/*/ -depth -type d \( -path "*/bmk8s-$h/*" -o -name "bmk8s-$h" \) -exec rmdir {} + 2>/dev/null || true
+      find "/sys/fs/cgroup/systemd/bmk8s-kscratch/$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
+      [ -z "$(find /sys/fs/cgroup/ -maxdepth 4 \( -name "bmk8s-$h" -o -path "*bmk8s-kscratch/$h" \) 2>/dev/null)" ] && break
+      sleep 0.5
     done
-    find /sys/fs/cgroup/*/ -depth -type d \( -path "*/bmk8s-$h/*" -o -name "bmk8s-$h" \) -exec rmdir {} + 2>/dev/null || true
-    find "/sys/fs/cgroup/systemd/bmk8s-kscratch/$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
     if ip link show "vb-${h:0:12}" >/dev/null 2>&1; then ip link del "vb-${h:0:12}" 2>/dev/null || true; fi
   done
   rmdir /sys/fs/cgroup/systemd/bmk8s-kscratch 2>/dev/null || true
@@ -285,6 +295,8 @@ down() {
   if ip link show "$SCRATCH_BRIDGE" >/dev/null 2>&1; then ip link del "$SCRATCH_BRIDGE"; fi
   if [ -f "$SCRATCH_DIR/sysctl.orig" ]; then sysctl -q -p "$SCRATCH_DIR/sysctl.orig"; fi
   rm -rf "$SCRATCH_DIR"
+  local left; left=$(find /sys/fs/cgroup/ -maxdepth 4 -name 'bmk8s-k*' 2>/dev/null | wc -l)
+  [ "$left" = 0 ] || log "scratch: $left cgroup directories could not be removed (find /sys/fs/cgroup -name 'bmk8s-k*')"
   log "scratch: down"
 }
 
