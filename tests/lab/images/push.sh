@@ -54,4 +54,7 @@ for repo in coredns/coredns coredns; do
 done
 image pause "$LAB_PAUSE_VERSION" --add "$IMG_CACHE/pause-$LAB_PAUSE_VERSION/bin/pause=/pause" \
   --entrypoint '["/pause"]' --user 65535:65535
+# The lab's own small image with a shell (for fixture charts' pods and `kubectl exec`), not kubeadm's.
+BUSYBOX_TAG=$("$IMG_HERE/busybox.sh")
+image lab/busybox "$BUSYBOX_TAG" --tree "$IMG_CACHE/busybox/root" --entrypoint '["/bin/sh"]'
 log "images: pushed to $LAB_REGISTRY in $(( $(date +%s) - start ))s"
