@@ -2,12 +2,11 @@
 
 Brings the component up through labenv.up (idempotent; needs root) and checks real API
 state: nodes Ready, a Deployment Available, a Job Complete, a StatefulSet with hostpath PVCs Ready and Bound,
-an RWX claim Bound, CRDs and custom resources, helm (when on PATH).
+an RWX claim Bound, CRDs and custom resources, helm (the lab's helm part).
 """
 
 import json
 import os
-import shutil
 import subprocess
 import textwrap
 import uuid
@@ -24,13 +23,6 @@ LAB_NODES = ["master", "node-0", "node-1", "node-2"]
 BRIDGE_IP = os.environ.get("LAB_NET_PREFIX", "10.77.0") + ".1"
 API_PORT = os.environ.get("LAB_APISERVER_PORT", "6443")
 PAUSE = "registry.k8s.io/pause:3.10"  # never pulled: kwok nodes run no containers
-
-
-def find_helm() -> str | None:
-    """helm on PATH, else the one the lab's helm component installed."""
-    helm_env = LAB_DIR / "helm.env"
-    lab_helm = labenv.read_env(helm_env).get("LAB_HELM") if helm_env.exists() else None
-    return shutil.which("helm") or (lab_helm if lab_helm and os.access(lab_helm, os.X_OK) else None)
 
 
 @pytest.fixture(scope="module")
@@ -320,8 +312,8 @@ def test_crd_and_custom_resource(kubectl, get_json, namespace):
         kubectl("delete", f"crd/widgets.{group}", check=False)
 
 
-@pytest.mark.skipif(find_helm() is None, reason="no helm on PATH nor in the lab (tests/lab/helm)")
 def test_helm_install_wait(lab, get_json, namespace, tmp_path):
+    helm_bin = labenv.up("helm")["LAB_HELM"]
     chart = tmp_path / "lab-hello"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: lab-hello\nversion: 0.1.0\n")
@@ -345,7 +337,7 @@ def test_helm_install_wait(lab, get_json, namespace, tmp_path):
     env = {**os.environ, "KUBECONFIG": lab["KUBECONFIG"]}
 
     def helm(*args: str) -> str:
-        cmd = [find_helm(), "--namespace", namespace, *args]
+        cmd = [helm_bin, "--namespace", namespace, *args]
         res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
         assert res.returncode == 0, f"helm {' '.join(args)}: {res.stderr}"
         return res.stdout
