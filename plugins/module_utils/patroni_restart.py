@@ -240,8 +240,12 @@ class RollingRestart:
             )
 
     def _switch_over_then_restart(self, primary, mode):
-        members = self.members()
-        candidate = pick_candidate(members, primary["name"], self.sync_mode)
+        # Right after the replicas' restarts Patroni may not have named a synchronous standby again yet (it drops
+        # one that disconnects): wait for a candidate, up to pending_timeout, before restarting in place.
+        candidate = wait_for(
+            lambda: pick_candidate(self.members(), primary["name"], self.sync_mode),
+            self.pending_timeout if len(self._planned) > 1 else 0,
+        )
         if not candidate:
             self.warn(
                 "no healthy replica%s to switch over to: restarting primary %s in place"

@@ -5,6 +5,7 @@ import types
 import pytest
 from ansible_collections.baremetal.k8s.plugins.module_utils import patroni, patroni_restart
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniError
+from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import synchronous_mode
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
 from fake_patroni import FakeCluster
 
@@ -38,7 +39,7 @@ def restarts(c):
 
 def rolling(c, order="replicas_first", method="restart", mode="pending", timeout=30):
     warnings = []
-    rr = RollingRestart(c, c.version, timeout, warnings.append, 20)
+    rr = RollingRestart(c, c.version, timeout, warnings.append, 20, sync_mode=synchronous_mode(c.config))
     rr.run(rr.members(), mode, order, method)
     return rr, warnings
 
@@ -108,6 +109,26 @@ def test_switchover_goes_to_the_synchronous_standby(fake, version, mode, role):
     rr, _ = rolling(c, method="switchover")
     assert rr.switchover == {"from": "pg1", "to": "pg3"}
     assert c.leader == "pg3"
+
+
+def test_switchover_waits_for_a_synchronous_standby_to_be_named_again(fake):
+    """Patroni drops the sync standby while it restarts and names one again a loop later: wait, then switch."""
+    c = fake()
+    c.config["synchronous_mode"] = True
+    c.sync = {"pg3"}
+    pend_all(c)
+
+    def after_calls(n, action):
+        """Run action after n more GET /cluster requests."""
+        c.hooks[("GET", "/cluster", "pg1")] = action if n <= 1 else (lambda: after_calls(n - 1, action))
+
+    def drop():
+        c.sync.clear()
+        after_calls(6, lambda: c.sync.add("pg2"))  # a few polls after the module first looks for a candidate
+
+    c.hooks[("POST", "/restart", "pg3")] = drop
+    rr, warnings = rolling(c, method="switchover")
+    assert rr.switchover == {"from": "pg1", "to": "pg2"} and not warnings
 
 
 # --- bug 3: standby cluster ----------------------------------------------------------------------------------
