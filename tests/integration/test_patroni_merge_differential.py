@@ -66,7 +66,7 @@ TABLE = [
 
 def _random_tree(rng, depth=0):
     tree = {}
-    for _ in range(rng.randint(0, 4)):
+    for _unused in range(rng.randint(0, 4)):
         key = rng.choice("abcdef")
         if depth < 2 and rng.random() < 0.3:
             tree[key] = _random_tree(rng, depth + 1)
@@ -77,7 +77,7 @@ def _random_tree(rng, depth=0):
 
 def cases():
     rng = random.Random(13)
-    randoms = [(logic.strip_nulls(_random_tree(rng)), _random_tree(rng)) for _ in range(400)]
+    randoms = [(logic.strip_nulls(_random_tree(rng)), _random_tree(rng)) for _unused in range(400)]
     return TABLE + randoms
 
 
@@ -109,11 +109,13 @@ def test_merge_matches_patroni_patch_config():
     pythons = patroni_pythons()
     pairs = cases()
     ours = [logic.patroni_merge(config, patch) for config, patch in pairs]
-    sent = [logic.minimal_patch(config, merged) for (config, _), (merged, _) in zip(pairs, ours, strict=True)]
+    sent = [
+        logic.minimal_patch(config, merged) for (config, _patch), (merged, _changed) in zip(pairs, ours, strict=True)
+    ]
     versions = set()
     for python in pythons:
         theirs = run_patroni(python, [list(p) for p in pairs])
-        applied = run_patroni(python, [[config, patch] for (config, _), patch in zip(pairs, sent, strict=True)])
+        applied = run_patroni(python, [[config, patch] for (config, _unused), patch in zip(pairs, sent, strict=True)])
         for i, ((config, request), (merged, changed)) in enumerate(zip(pairs, ours, strict=True)):
             their_changed, their_merged, version = theirs[i]
             versions.add(version)
@@ -122,7 +124,7 @@ def test_merge_matches_patroni_patch_config():
             assert logic.strip_nulls(their_merged) == logic.strip_nulls(merged), where
             if json.dumps(request).count("null") == 0:
                 assert their_merged == merged, where
-            sent_changed, sent_merged, _ = applied[i]
+            sent_changed, sent_merged, _unused = applied[i]
             assert sent_merged == merged, where + " (minimal patch %r)" % sent[i]
             assert sent_changed == bool(sent[i]), where
     print("compared %d cases with Patroni %s" % (len(pairs), ", ".join(sorted(versions))))

@@ -343,7 +343,7 @@ def test_switchover_in_synchronous_mode_goes_to_the_sync_standby(cluster, tmp_pa
         sync = [n for n, m in cluster.members().items() if m["role"] == "sync_standby"]
         assert sync, cluster.members()
         leader = cluster.leader()
-        res, _, _ = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
+        res, _unused, _unused = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
         assert res["switchover"]["from"] == leader
         assert cluster.leader() == res["switchover"]["to"] != leader
         log = (cluster.log_dir / leader / "patroni.log").read_text(errors="replace")
@@ -382,7 +382,7 @@ def test_timing_violation_is_refused(cluster, tmp_path):
 
 def test_switchover_instead_of_primary_restart(cluster, tmp_path):
     leader = cluster.leader()
-    res, _, _ = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
+    res, _unused, _unused = _restart_change(cluster, tmp_path, +5, primary_restart_method="switchover")
     assert res["switchover"]["from"] == leader
     assert cluster.leader() == res["switchover"]["to"] != leader
     assert res["restarted"][-1] == leader

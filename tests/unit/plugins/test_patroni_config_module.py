@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible_collections.baremetal.k8s.plugins.module_utils import patroni, patroni_restart
 from ansible_collections.baremetal.k8s.plugins.modules import patroni_config
-from fake_patroni import FakeCluster
+from ansible_collections.baremetal.k8s.tests.unit.plugins.fake_patroni import FakeCluster
 
 
 @pytest.fixture

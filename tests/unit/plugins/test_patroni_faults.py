@@ -7,7 +7,7 @@ from ansible_collections.baremetal.k8s.plugins.module_utils import patroni, patr
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni import PatroniError
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_logic import synchronous_mode
 from ansible_collections.baremetal.k8s.plugins.module_utils.patroni_restart import RollingRestart
-from fake_patroni import FakeCluster
+from ansible_collections.baremetal.k8s.tests.unit.plugins.fake_patroni import FakeCluster
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_replica_missing_one_poll_while_replaying_is_waited_for(fake):
     c = fake()
     pend_all(c, 90)
     c.hooks[("POST", "/restart", "pg1")] = lambda: c.lose("pg2", after=3)
-    rr, _ = rolling(c, order="primary_first")
+    rr, _unused = rolling(c, order="primary_first")
     assert rr.restarted == ["pg1", "pg2", "pg3"]
     assert not any(c.pending(n) for n in c.names)
 
@@ -61,7 +61,7 @@ def test_leader_missing_one_poll_after_its_restart_is_waited_for(fake):
     c = fake()
     pend_all(c, 90)
     c.hooks[("POST", "/restart", "pg1")] = lambda: c.lose("pg1", after=2, polls=2)
-    rr, _ = rolling(c, order="primary_first")
+    rr, _unused = rolling(c, order="primary_first")
     assert rr.restarted == ["pg1", "pg2", "pg3"]
 
 
@@ -69,7 +69,7 @@ def test_replica_missing_one_poll_between_restarts_is_waited_for(fake):
     c = fake()
     pend_all(c)
     c.hooks[("POST", "/restart", "pg2")] = lambda: c.lose("pg3", after=2)
-    rr, _ = rolling(c)
+    rr, _unused = rolling(c)
     assert rr.restarted == ["pg2", "pg3", "pg1"]
 
 
@@ -106,7 +106,7 @@ def test_switchover_goes_to_the_synchronous_standby(fake, version, mode, role):
     c.sync = {"pg3"}  # pg2 and pg3 both lag 0: without sync mode pg2 (name order) would be chosen
     pend_all(c)
     assert {m["name"]: m["role"] for m in c._GET_cluster("pg1", None)[1]["members"]}["pg3"] == role
-    rr, _ = rolling(c, method="switchover")
+    rr, _unused = rolling(c, method="switchover")
     assert rr.switchover == {"from": "pg1", "to": "pg3"}
     assert c.leader == "pg3"
 
@@ -138,7 +138,7 @@ def test_switchover_waits_for_a_synchronous_standby_to_be_named_again(fake):
 def test_standby_leader_restart_completes(fake, version):
     c = fake(version=version, standby=True)
     pend_all(c)
-    rr, _ = rolling(c)
+    rr, _unused = rolling(c)
     assert rr.restarted == ["pg2", "pg3", "pg1"]
     assert not any(c.pending(n) for n in c.names)
     body = [r[3] for r in c.requests if r[:3] == ("POST", "/restart", "pg1")][0]

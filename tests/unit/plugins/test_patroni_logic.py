@@ -49,12 +49,12 @@ def test_merge_drops_nulls_inside_new_subtrees():
 
 
 def test_merge_type_changes_replace():
-    merged, _ = logic.patroni_merge({"a": {"b": 1}, "c": 2}, {"a": 3, "c": {"d": 4}})
+    merged, _unused = logic.patroni_merge({"a": {"b": 1}, "c": 2}, {"a": 3, "c": {"d": 4}})
     assert merged == {"a": 3, "c": {"d": 4}}
 
 
 def test_minimal_patch_only_changed_subtree():
-    desired, _ = logic.patroni_merge(
+    desired, _unused = logic.patroni_merge(
         BASE, {"loop_wait": "10", "postgresql": {"parameters": {"shared_buffers": "64MB", "work_mem": "4MB"}}}
     )
     assert logic.minimal_patch(BASE, desired) == {"postgresql": {"parameters": {"shared_buffers": "64MB"}}}
@@ -73,7 +73,7 @@ def test_minimal_patch_deletion_and_replacement():
 
 def _random_tree(rng, depth=0):
     tree = {}
-    for _ in range(rng.randint(0, 4)):
+    for _unused in range(rng.randint(0, 4)):
         key = rng.choice("abcdef")
         if depth < 2 and rng.random() < 0.3:
             tree[key] = _random_tree(rng, depth + 1)
@@ -97,7 +97,8 @@ def test_minimal_patch_reproduces_the_merge(seed):
 
 
 def test_diff_holds_only_changed_keys():
-    desired, _ = logic.patroni_merge(BASE, {"postgresql": {"parameters": {"work_mem": None, "shared_buffers": "1GB"}}})
+    patch = {"postgresql": {"parameters": {"work_mem": None, "shared_buffers": "1GB"}}}
+    desired, _unused = logic.patroni_merge(BASE, patch)
     diff = logic.diff_of(BASE, desired, logic.minimal_patch(BASE, desired))
     assert diff == {
         "before": {"postgresql": {"parameters": {"shared_buffers": "32MB", "work_mem": "4MB"}}},

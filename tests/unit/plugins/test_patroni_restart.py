@@ -75,7 +75,7 @@ def run(api, mode="pending", order="replicas_first", method="restart"):
 
 def test_replicas_first_only_pending_with_3x_role_names():
     api = FakeApi(pending=("pg1", "pg3"))
-    _, restarted, _ = run(api)
+    _unused, restarted, _unused = run(api)
     assert restarted == ["pg3", "pg1"]
     assert [(c[2], c[3]) for c in api.calls] == [
         ("pg3", {"role": "replica", "restart_pending": True}),
@@ -85,7 +85,7 @@ def test_replicas_first_only_pending_with_3x_role_names():
 
 def test_primary_first_uses_4x_role_name():
     api = FakeApi(version="4.1.5")
-    _, restarted, _ = run(api, order="primary_first")
+    _unused, restarted, _unused = run(api, order="primary_first")
     assert restarted == ["pg1", "pg2", "pg3"]
     assert api.calls[0][3] == {"role": "primary", "restart_pending": True}
 
@@ -103,7 +103,7 @@ def test_always_restarts_everyone_without_pending_filter():
 
 def test_switchover_moves_the_leader_to_a_restarted_replica():
     api = FakeApi()
-    rr, restarted, _ = run(api, method="switchover")
+    rr, restarted, _unused = run(api, method="switchover")
     assert [c[1] for c in api.calls] == ["/restart", "/restart", "/switchover"]
     assert rr.switchover == {"from": "pg1", "to": "pg2"}
     assert restarted == ["pg2", "pg3", "pg1"]
@@ -111,7 +111,7 @@ def test_switchover_moves_the_leader_to_a_restarted_replica():
 
 def test_switchover_falls_back_for_primary_first():
     api = FakeApi()
-    _, restarted, warnings = run(api, order="primary_first", method="switchover")
+    _unused, restarted, warnings = run(api, order="primary_first", method="switchover")
     assert restarted[0] == "pg1" and "/switchover" not in [c[1] for c in api.calls]
     assert warnings
 
