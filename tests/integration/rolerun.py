@@ -1,0 +1,65 @@
+"""Run one of the collection's roles on the lab's nspawn hosts (inventories/lab) and look at the hosts over ssh."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import labenv
+
+REPO = labenv.REPO
+INVENTORY = REPO / "inventories" / "lab" / "hosts.yml"
+HOSTS = ["master", "node-0", "node-1", "node-2"]
+
+
+def write_playbook(tmp_path: Path, role: str) -> Path:
+    play = tmp_path / f"{role}.yml"
+    play.write_text(
+        f"- name: {role}\n  hosts: k8s_cluster\n  gather_facts: true\n  roles:\n    - role: baremetal.k8s.{role}\n"
+    )
+    return play
+
+
+def run(play: Path, tmp_path: Path, *flags: str, extra: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    """ansible-playbook with the json callback; returns the process and {host: stats}."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    cmd = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(INVENTORY), str(play), *flags]
+    if extra is not None:
+        path = tmp_path / "extra.json"
+        path.write_text(json.dumps(extra))
+        cmd += ["-e", f"@{path}"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+    try:
+        stats = json.loads(proc.stdout)["stats"]
+    except (ValueError, KeyError):
+        stats = {}
+    return proc, stats
+
+
+def changed(stats: dict) -> dict:
+    return {host: s.get("changed") for host, s in stats.items()}
+
+
+def ssh(env: dict, host: str, command: str) -> subprocess.CompletedProcess:
+    ip = env[f"LAB_HOST_IP_{host.upper().replace('-', '_')}"]
+    return subprocess.run(
+        [
+            "ssh",
+            "-i",
+            env["LAB_SSH_KEY"],
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "BatchMode=yes",
+            f"root@{ip}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
