@@ -40,7 +40,7 @@ def private(tmp_path):
 
 
 def lab(private, *args, timeout=300):
-    env, cwd, _ = private
+    env, cwd, _lab_dir = private
     return subprocess.run(
         [LAB_SH, *args], check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
