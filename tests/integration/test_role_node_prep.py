@@ -87,7 +87,7 @@ def test_a_net_key_that_does_not_apply_fails(env, play, tmp_path):
     ("extra", "named"),
     [
         ({"node_prep_data_disk_raid_level": 3}, "node_prep_data_disk_raid_level"),
-        ({"node_prep_sysctl": "net.ipv4.ip_forward=1"}, "node_prep_sysctl"),
+        ({"node_prep_sysctl": ["net.ipv4.ip_forward"]}, "node_prep_sysctl"),
         ({"node_prep_data_disk_enabled": True}, "node_prep_data_disk_devices"),
         ({"node_prep_kernel_modules": ["overlay", "br netfilter"]}, "node_prep_kernel_modules"),
     ],
@@ -111,11 +111,11 @@ def test_data_disk_refuses_a_device_holding_a_filesystem(env, play, tmp_path):
     try:
         proc, stats = run(play, tmp_path, "--limit", "node-2", extra=extra)
         assert proc.returncode != 0
-        assert f"{img} holds TYPE=ext4" in proc.stdout and "node_prep_data_disk_force" in proc.stdout
+        assert f"{img} holds LABEL=otherdata TYPE=ext4" in proc.stdout and "node_prep_data_disk_force" in proc.stdout
         # told to wipe: the refusal passes, the block-device check stops it before any wipe
         forced, _ = run(play, tmp_path, "--limit", "node-2", extra={**extra, "node_prep_data_disk_force": True})
         assert forced.returncode != 0
-        assert "holds TYPE=ext4" not in forced.stdout
+        assert "holds LABEL=otherdata" not in forced.stdout and "Check the devices are block devices" in forced.stdout
         assert ssh(env, "node-2", f"blkid -p -o value -s LABEL {img}").stdout.strip() == "otherdata"
     finally:
         ssh(env, "node-2", f"rm -f {img}")
