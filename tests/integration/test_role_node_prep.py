@@ -115,7 +115,10 @@ def test_data_disk_refuses_a_device_holding_a_filesystem(env, play, tmp_path):
         # told to wipe: the refusal passes, the block-device check stops it before any wipe
         forced, _ = run(play, tmp_path, "--limit", "node-2", extra={**extra, "node_prep_data_disk_force": True})
         assert forced.returncode != 0
-        assert "holds LABEL=otherdata" not in forced.stdout and "Check the devices are block devices" in forced.stdout
+        assert (
+            "holds LABEL=otherdata" not in forced.stdout
+            and f"node_prep_data_disk_devices {img} are not block devices" in forced.stdout
+        )
         assert ssh(env, "node-2", f"blkid -p -o value -s LABEL {img}").stdout.strip() == "otherdata"
     finally:
         ssh(env, "node-2", f"rm -f {img}")
