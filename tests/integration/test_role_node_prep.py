@@ -65,7 +65,7 @@ def test_container_refused_sysctl_warns_and_stays_idempotent(env, play, tmp_path
         again, stats = run(play, tmp_path, "--limit", "node-0", extra=extra)
         assert changed(stats) == {"node-0": 0}, changed(stats)
     finally:
-        restore, _ = run(play, tmp_path, "--limit", "node-0")
+        restore, _out = run(play, tmp_path, "--limit", "node-0")
     assert restore.returncode == 0
     assert "vm.max_map_count" not in ssh(env, "node-0", "cat /etc/sysctl.d/99-kubernetes.conf").stdout
 
@@ -113,7 +113,7 @@ def test_data_disk_refuses_a_device_holding_a_filesystem(env, play, tmp_path):
         assert proc.returncode != 0
         assert f"{img} holds LABEL=otherdata TYPE=ext4" in proc.stdout and "node_prep_data_disk_force" in proc.stdout
         # told to wipe: the refusal passes, the block-device check stops it before any wipe
-        forced, _ = run(play, tmp_path, "--limit", "node-2", extra={**extra, "node_prep_data_disk_force": True})
+        forced, _out = run(play, tmp_path, "--limit", "node-2", extra={**extra, "node_prep_data_disk_force": True})
         assert forced.returncode != 0
         assert (
             "holds LABEL=otherdata" not in forced.stdout
