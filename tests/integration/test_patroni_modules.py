@@ -411,10 +411,11 @@ def test_member_down_refuses_restarts_then_recovers(cluster, tmp_path):
         r"member %s \(http://127\.0\.0\.1:\d+\): (REST API unreachable|no longer in the cluster)" % victim, res["msg"]
     ), res["msg"]
     assert res["changed"] is True and res["restarted"] == []
+    # The resumed member may have lost its member key (ttl passed): wait until it is back before naming members.
+    cluster.wait_healthy()
     after = cluster.start_times()
     assert all(after[n] == before[n] for n in others), "no member restarted while the cluster was degraded"
     assert params(cluster)["max_connections"] == new  # the change itself is in the DCS
-    cluster.wait_healthy()
     victim_url = cluster.members()[victim]["api_url"].removesuffix("/patroni")
     deadline = time.time() + 60  # until the resumed member has picked the change up (one HA loop)
     while not cluster.get("/patroni", victim_url).get("pending_restart") and time.time() < deadline:
