@@ -65,6 +65,10 @@ EOF
 }
 
 main() {
+  # One installer at a time: parallel test workers may all find helm missing and call this script together.
+  mkdir -p "$CACHE_DIR"
+  exec 9>"$CACHE_DIR/.helm-install.lock"
+  flock 9
   install_helm
   install_diff_plugin
   mkdir -p "$CACHE_DIR/bin"
