@@ -1,7 +1,7 @@
 """A small simulated Patroni cluster behind the PatroniClient interface (call/request), on a fake clock.
 
-Not Patroni's code: a model of the REST behaviour the modules rely on (see docs/patroni.md and
-/work/shared/reference/patroni-and-secrets.md):
+Not Patroni's code: a model of the REST behaviour the modules rely on (see docs/patroni.md and Patroni's
+REST API documentation, https://patroni.readthedocs.io/en/latest/rest_api.html):
 - PATCH/PUT /config change the DCS document; each member applies it `pickup[name]` fake seconds later (its
   HA loop) and then reports pending_restart when a restart-only parameter differs from what it runs.
 - POST /restart honours the role and restart_pending filters (503 otherwise), POST /switchover refuses a
