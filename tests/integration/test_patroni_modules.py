@@ -330,6 +330,9 @@ def test_live_timing_violation_only_warns_on_unrelated_changes(cluster, tmp_path
         assert int(cluster.config()["loop_wait"]) == loop_wait
     finally:
         cluster.patch_config({"retry_timeout": live.get("retry_timeout", 10)})
+    deadline = time.time() + 30  # GET /config may answer from a member that has not seen the restore yet
+    while cluster.config().get("retry_timeout") != live.get("retry_timeout") and time.time() < deadline:
+        time.sleep(0.5)
     assert cluster.config() == dict(live, postgresql=cluster.config()["postgresql"])
 
 
