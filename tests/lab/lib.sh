@@ -42,7 +42,9 @@ declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10" [node-0]="${LAB_NET_PREF
 : "${LAB_APT_PROXY_PORT:=3142}"          # apt-cacher-ng for the hosts
 : "${LAB_PATRONI_ETCD_PORT:=12379}"      # etcd of the Patroni cluster (peer port +1)
 : "${LAB_PATRONI_REST_BASE:=18008}"      # Patroni REST API ports: 3.x cluster base..+2, 4.x cluster +3..+5
-: "${LAB_PATRONI_PG_BASE:=54321}"        # PostgreSQL ports: 3.x cluster base..+2, 4.x cluster +3..+5
+: "${LAB_PATRONI_PG_BASE:=25432}"        # PostgreSQL ports: 3.x cluster base..+2, 4.x cluster +3..+5, standby +6..+7
+# Every lab port stays below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default):
+# a port in it can be taken as the source port of any outgoing connection, and then the server cannot bind it.
 
 die()  { echo "lab: $*" >&2; exit 1; }
 log()  { echo "lab: $*" >&2; }
