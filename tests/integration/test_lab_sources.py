@@ -198,8 +198,9 @@ def test_oci_registry_behind_basic_auth(sources, helm, tmp_path):
     assert (tmp_path / f"{name}-{version}.tgz").exists()
 
 
-def apt_config(tmp: Path, repo_url: str, key: bytes) -> list[str]:
-    """apt-get options that keep state, cache and sources in tmp; only the given key is trusted."""
+def apt_config(tmp: Path, repo_url: str, key: bytes, suite: str = "/") -> list[str]:
+    """apt-get options that keep state, cache and sources in tmp; only the given key is trusted. suite "/" is a
+    flat repository (pkgs.k8s.io); otherwise "<suite> <components>", e.g. "bookworm stable"."""
     for sub in (
         "etc/sources.list.d",
         "etc/preferences.d",
@@ -210,7 +211,7 @@ def apt_config(tmp: Path, repo_url: str, key: bytes) -> list[str]:
         (tmp / sub).mkdir(parents=True, exist_ok=True)
     keyring = tmp / "lab-apt-keyring.gpg"
     keyring.write_bytes(subprocess.run(["gpg", "--dearmor"], input=key, capture_output=True, check=True).stdout)
-    (tmp / "etc/sources.list").write_text(f"deb [signed-by={keyring}] {repo_url} /\n")
+    (tmp / "etc/sources.list").write_text(f"deb [signed-by={keyring}] {repo_url} {suite}\n")
     return [
         "-o",
         f"Dir::Etc={tmp}/etc",

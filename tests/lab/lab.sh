@@ -4,7 +4,7 @@
 # order and continues past failures so a half-built lab is still cleaned up.
 source "$(dirname "$0")/lib.sh"
 
-ALL=(hosts controlplane helm sources patroni)
+ALL=(hosts controlplane helm sources releases patroni)
 cmd=${1:-status}; shift || true
 comps=("$@"); [ ${#comps[@]} -gt 0 ] || comps=("${ALL[@]}")
 for c in "${comps[@]}"; do [ -d "$LAB_ROOT/$c" ] || die "unknown component '$c' (known: ${ALL[*]})"; done

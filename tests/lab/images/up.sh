@@ -6,8 +6,7 @@
 # (tests/lab/images/oci.py, no Docker) and pushed to the lab's registry under registry.k8s.io's
 # repository names, so kubeadm's `imageRepository: <registry>` pulls them. Needs the sources component
 # (the registry) up. Layouts are cached by tag in $CACHE_DIR/lab-images/oci/ and pushes skip blobs the
-# registry has, so a warm run takes seconds. Also publishes the release tarballs of releases.sh in the
-# files mirror ($LAB_FILES_URL/{containerd,runc,cni-plugins,cri-tools}/<version>/...).
+# registry has, so a warm run takes seconds.
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=common.sh
@@ -20,7 +19,6 @@ for c in kube-apiserver kube-controller-manager kube-scheduler; do
 done
 "$IMG_HERE/build.sh"
 "$IMG_HERE/iptables.sh"
-"$IMG_HERE/releases.sh" publish
 
 "$IMG_HERE/push.sh"
 ETCD_TAG="${LAB_ETCD_VERSION#v}-0"
@@ -28,7 +26,5 @@ write_env images "LAB_IMAGE_REPOSITORY=$LAB_REGISTRY" \
   "LAB_IMAGE_REPOSITORY_BRIDGE=$LAB_BRIDGE_IP:$LAB_REGISTRY_PORT" \
   "LAB_ETCD_IMAGE_TAG=$ETCD_TAG" "LAB_COREDNS_IMAGE_TAG=$LAB_COREDNS_VERSION" \
   "LAB_PAUSE_IMAGE_TAG=$LAB_PAUSE_VERSION" \
-  "LAB_BUSYBOX_IMAGE=lab/busybox:$(cat "$IMG_CACHE/busybox/version")" \
-  "LAB_CONTAINERD_VERSION=$LAB_CONTAINERD_VERSION" "LAB_RUNC_VERSION=$LAB_RUNC_VERSION" \
-  "LAB_CNI_PLUGINS_VERSION=$LAB_CNI_PLUGINS_VERSION" "LAB_CRI_TOOLS_VERSION=$LAB_CRI_TOOLS_VERSION"
+  "LAB_BUSYBOX_IMAGE=lab/busybox:$(cat "$IMG_CACHE/busybox/version")"
 log "images: up ($LAB_DIR/images.env)"

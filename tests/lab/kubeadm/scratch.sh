@@ -3,11 +3,11 @@
 # A kubeadm-made cluster on nspawn hosts OUTSIDE the lab (issue 8 groundwork; docs/lab-kubeadm.md):
 #   tests/lab/kubeadm/scratch.sh up [NODES]   boot kmaster + NODES workers (default 1), kubeadm init/join
 #   tests/lab/kubeadm/scratch.sh down         stop everything, put the kernel tunables back
-# SCRATCH_RUNTIME=release: containerd and runc from releases.sh's tarballs (installed the way their
+# SCRATCH_RUNTIME=release: containerd and runc from releases/build.sh's tarballs (installed the way their
 # release notes say) instead of Debian's containerd 1.6 and runc.
 # Own bridge (bmk8sk0, 10.78.0.0/24), own docker-registry (10.78.0.1:15099) filled by
 # tests/lab/images/push.sh, hosts from a cached debootstrap (Debian's containerd 1.6 and runc), the
-# lab-built kubelet/kubeadm/kubectl, crictl and CNI plugins (tests/lab/images/releases.sh). It shares
+# lab-built kubelet/kubeadm/kubectl, crictl and CNI plugins (tests/lab/releases/build.sh). It shares
 # nothing with the lab but the caches, so it needs no lab lock. Root only; not part of make test/lab.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=../images/common.sh
@@ -186,7 +186,7 @@ up() {
   need_root; need_cmd debootstrap "apt-get install -y debootstrap"; need_cmd docker-registry "apt-get install -y docker-registry"
   [ ! -e "$SCRATCH_DIR/nodes" ] || die "scratch: already up ($SCRATCH_DIR); run down first"
   mkdir -p "$SCRATCH_DIR" && echo "$nodes" > "$SCRATCH_DIR/nodes"
-  "$LAB_ROOT/controlplane/build.sh"; "$HERE/../images/build.sh"; "$HERE/../images/iptables.sh"; "$HERE/../images/releases.sh"
+  "$LAB_ROOT/controlplane/build.sh"; "$HERE/../images/build.sh"; "$HERE/../images/iptables.sh"; "$HERE/../releases/build.sh"
   rootfs_tarball
   # Kernel tunables the kubelet insists on: only the outer level can set them (the kernel is shared).
   [ -f "$SCRATCH_DIR/sysctl.orig" ] || sysctl -e "${TUNABLES[@]%%=*}" | sed 's/ = /=/' > "$SCRATCH_DIR/sysctl.orig"

@@ -6,12 +6,12 @@
 #   runc/v1.3.3/runc.amd64 + runc.sha256sum                               static, with seccomp (libseccomp-dev)
 #   cni-plugins/v1.7.1/cni-plugins-linux-amd64-v1.7.1.tgz (+ .sha1/.sha256/.sha512)
 #   cri-tools/v1.34.0/crictl-v1.34.0-linux-amd64.tar.gz (+ .sha256/.sha512, hash only)
-# `releases.sh publish` also links them into the files mirror ($LAB_DIR/sources/www/mirror/files/<project>/...),
+# `build.sh publish` (what `lab.sh up releases` runs) also links them into the files mirror ($LAB_DIR/sources/www/mirror/files/<project>/...),
 # so `$LAB_FILES_URL/<project>` stands in for `https://github.com/<owner>/<project>/releases/download`.
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-# shellcheck source=common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=../images/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../images/common.sh"
 need_cmd go "install Go (golang) >= 1.24"
 
 TAR=(tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)

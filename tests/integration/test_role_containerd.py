@@ -1,0 +1,143 @@
+"""roles/containerd on the lab's nspawn hosts, by all three install methods: Debian's containerd 1.6 (config
+version 2), the release tarballs of containerd 2.1.4 / runc / CNI plugins from the lab's files mirror (config
+version 3) and containerd.io from the lab's Docker-layout apt repo. Each converges with SystemdCgroup, the
+sandbox image and the CRI option in `containerd config dump`, the CRI plugin up, a second run and --check
+changing nothing; switching methods removes the previous one; bad input fails before any change."""
+
+import labenv
+import pytest
+import rolerun
+from rolerun import HOSTS, changed, run, ssh
+
+PAUSE = "10.77.0.1:5000/pause:3.10"
+
+
+@pytest.fixture(scope="module")
+def env():
+    return labenv.require("hosts", "sources", "releases")
+
+
+@pytest.fixture()
+def play(tmp_path):
+    return rolerun.write_playbook(tmp_path, "containerd")
+
+
+def converge_twice_and_check(play, tmp_path, hosts, *flags, extra=None):
+    proc, stats = run(play, tmp_path, *flags, extra=extra)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert sorted(stats) == sorted(hosts)
+    again, stats = run(play, tmp_path, *flags, extra=extra)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert changed(stats) == dict.fromkeys(hosts, 0), changed(stats)
+    check, stats = run(play, tmp_path, *flags, "--check", "--diff", extra=extra)
+    assert check.returncode == 0, check.stdout[-4000:]
+    assert changed(stats) == dict.fromkeys(hosts, 0), changed(stats)
+    return proc
+
+
+def assert_cri_ready(env, host, config_version):
+    dump = ssh(env, host, "containerd config dump")
+    assert dump.returncode == 0, (host, dump.stderr)
+    text = dump.stdout
+    assert f"version = {config_version}" in text, (host, text[:400])
+    assert "SystemdCgroup = true" in text, host
+    assert "restrict_oom_score_adj = true" in text, host
+    assert "config_path = '/etc/containerd/certs.d'" in text or 'config_path = "/etc/containerd/certs.d"' in text
+    if config_version == 2:
+        assert f'sandbox_image = "{PAUSE}"' in text, host
+    else:
+        assert f"sandbox = '{PAUSE}'" in text or f'sandbox = "{PAUSE}"' in text, host
+    plugins = ssh(env, host, "ctr plugins ls").stdout
+    cri = [line.split() for line in plugins.splitlines() if line.split()[:2] == ["io.containerd.grpc.v1", "cri"]]
+    assert len(cri) == 1 and cri[0][-1] == "ok", plugins
+    assert ssh(env, host, "systemctl is-active containerd").stdout.strip() == "active"
+    assert ssh(env, host, "systemctl is-enabled containerd").stdout.strip() == "enabled"
+    hosts_toml = ssh(env, host, "cat /etc/containerd/certs.d/10.77.0.1:5000/hosts.toml").stdout
+    assert 'server = "http://10.77.0.1:5000"' in hosts_toml, hosts_toml
+
+
+def installed(env, host, package):
+    out = ssh(env, host, f"dpkg-query -W -f '${{Status}} ${{Version}}' {package} 2>/dev/null").stdout
+    return out.split()[-1] if out.startswith("install ok installed") else None
+
+
+def test_distro_method_on_every_host(env, play, tmp_path):
+    converge_twice_and_check(play, tmp_path, HOSTS)
+    for host in HOSTS:
+        assert installed(env, host, "containerd").startswith("1.6."), host
+        assert_cri_ready(env, host, 2)
+        first_line = ssh(env, host, "head -1 /etc/containerd/config.toml").stdout
+        assert first_line.startswith("# Managed by baremetal.k8s.containerd"), first_line
+
+
+def test_release_method_then_back_to_distro(env, play, tmp_path):
+    extra = {"containerd_install_method": "release"}
+    converge_twice_and_check(play, tmp_path, ["node-1"], "--limit", "node-1", extra=extra)
+    assert "v2.1.4" in ssh(env, "node-1", "/usr/local/bin/containerd --version").stdout
+    assert "runc version 1.3.3" in ssh(env, "node-1", "/usr/local/sbin/runc --version").stdout
+    assert ssh(env, "node-1", "test -x /opt/cni/bin/bridge && test -x /opt/cni/bin/host-local").returncode == 0
+    assert installed(env, "node-1", "containerd") is None  # the distro package went with the switch
+    assert "/usr/local/bin/containerd" in ssh(env, "node-1", "systemctl show -p ExecStart containerd").stdout
+    assert_cri_ready(env, "node-1", 3)
+
+    converge_twice_and_check(play, tmp_path, ["node-1"], "--limit", "node-1")
+    leftovers = "ls /usr/local/bin/containerd /usr/local/sbin/runc /etc/systemd/system/containerd.service"
+    assert ssh(env, "node-1", leftovers).stdout == ""
+    assert installed(env, "node-1", "containerd").startswith("1.6.")
+    assert_cri_ready(env, "node-1", 2)
+
+
+def test_docker_method_then_back_to_distro(env, play, tmp_path):
+    extra = {"containerd_install_method": "docker"}
+    converge_twice_and_check(play, tmp_path, ["node-2"], "--limit", "node-2", extra=extra)
+    assert installed(env, "node-2", "containerd.io") == env["LAB_CONTAINERD_IO_VERSION"]
+    assert installed(env, "node-2", "containerd") is None
+    sources = ssh(env, "node-2", "cat /etc/apt/sources.list.d/docker.sources").stdout
+    assert "Signed-By: /etc/apt/keyrings/docker.asc" in sources and "Components: stable" in sources
+    # Docker's package disables the CRI plugin in its config.toml; the role's file turns it on.
+    assert_cri_ready(env, "node-2", 3)
+
+    converge_twice_and_check(play, tmp_path, ["node-2"], "--limit", "node-2")
+    assert installed(env, "node-2", "containerd.io") is None
+    assert_cri_ready(env, "node-2", 2)
+
+
+def test_registries_no_longer_listed_are_removed(env, play, tmp_path):
+    registries = {
+        "10.77.0.1:5000": {"server": "http://10.77.0.1:5000"},
+        "docker.io": {
+            "server": "https://registry-1.docker.io",
+            "hosts": {"http://10.77.0.1:5000": {"capabilities": ["pull", "resolve"]}},
+        },
+    }
+    proc, stats = run(play, tmp_path, "--limit", "master", extra={"containerd_registries": registries})
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert changed(stats) == {"master": 1}, changed(stats)  # one new hosts.toml, no restart
+    text = ssh(env, "master", "cat /etc/containerd/certs.d/docker.io/hosts.toml").stdout
+    assert '[host."http://10.77.0.1:5000"]' in text and 'capabilities = ["pull", "resolve"]' in text
+    theirs = "/etc/containerd/certs.d/theirs.example"
+    ssh(env, "master", f"mkdir -p {theirs} && echo 'server = \"https://theirs.example\"' > {theirs}/hosts.toml")
+
+    proc, stats = run(play, tmp_path, "--limit", "master")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert changed(stats) == {"master": 1}, changed(stats)
+    listing = ssh(env, "master", "ls /etc/containerd/certs.d").stdout.split()
+    assert listing == ["10.77.0.1:5000", "theirs.example"]  # a directory the role did not write stays
+    ssh(env, "master", "rm -rf /etc/containerd/certs.d/theirs.example")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"containerd_install_method": "snap"}, "containerd_install_method"),
+        ({"containerd_release_version": "3.0.0"}, "containerd_release_version"),
+        ({"containerd_registries": {"docker.io": {"mirrors": ["x"]}}}, "containerd_registries"),
+        ({"containerd_cri_options": "restrict_oom_score_adj"}, "containerd_cri_options"),
+        ({"containerd_release_checksum": "md5:abc"}, "containerd_release_checksum"),
+    ],
+)
+def test_bad_input_fails_before_any_change(env, play, tmp_path, extra, named):
+    proc, stats = run(play, tmp_path, extra=extra)
+    assert proc.returncode != 0
+    assert named in proc.stdout
+    assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
