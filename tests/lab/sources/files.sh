@@ -4,6 +4,8 @@
 #   /files/helm/helm-<ver>-linux-amd64.tar.gz(.sha256sum|.sha256)     like get.helm.sh (also under /files/helm/<ver>/)
 #   /files/helm-diff/v<ver>/helm-diff-linux-amd64.tgz                  like the plugin's release downloads
 #   /files/kubernetes/release/<ver>/bin/linux/amd64/<bin>(.sha256)     like dl.k8s.io, for binaries that exist
+#   /files/pypi/<wheel>.whl                                            a wheel directory (pip --find-links) with the
+#                                                                      kubernetes library the helm role pins, and its deps
 
 # link_or_copy SRC DEST: hardlink when possible (same file system), else copy.
 link_or_copy() { ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
@@ -47,4 +49,24 @@ publish_files() {
     link_or_copy "$K8S_BIN/$bin" "$files/kubernetes/release/$LAB_K8S_VERSION/bin/linux/amd64/$bin"
     sha256sum "$K8S_BIN/$bin" | cut -d' ' -f1 > "$files/kubernetes/release/$LAB_K8S_VERSION/bin/linux/amd64/$bin.sha256"
   done
+  publish_wheels "$files/pypi"
+}
+
+# publish_wheels DIR: the helm role's pinned Python requirements and their dependencies as wheels for the hosts
+# (same Python and platform as this machine: Debian bookworm, 3.11), downloaded once into the cache.
+publish_wheels() {
+  local dest=$1 reqs cache python=python3
+  reqs=$(sed -n 's/^  - \([A-Za-z0-9_.-]*==[^ ]*\)$/\1/p' "$REPO_ROOT/roles/helm/defaults/main.yml")
+  [ -n "$reqs" ] || die "sources: no pinned helm_python_packages in roles/helm/defaults/main.yml"
+  cache="$CACHE_DIR/wheels/$(echo "$reqs" | sha256sum | cut -c1-12)"
+  if [ -x "$REPO_ROOT/.venv/bin/python" ]; then python="$REPO_ROOT/.venv/bin/python"; fi
+  if [ ! -f "$cache/.complete" ]; then
+    mkdir -p "$cache"
+    # shellcheck disable=SC2086  # one requirement per word
+    "$python" -m pip download -q --only-binary=:all: -d "$cache" $reqs || die "sources: pip download $reqs failed"
+    touch "$cache/.complete"
+  fi
+  mkdir -p "$dest"
+  find "$dest" -name '*.whl' -delete
+  for f in "$cache"/*.whl; do link_or_copy "$f" "$dest/"; done
 }
