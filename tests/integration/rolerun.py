@@ -20,10 +20,12 @@ def write_playbook(tmp_path: Path, role: str) -> Path:
     return play
 
 
-def run(play: Path, tmp_path: Path, *flags: str, extra: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+def run(
+    play: Path, tmp_path: Path, *flags: str, extra: dict | None = None, inventory: Path = INVENTORY
+) -> tuple[subprocess.CompletedProcess, dict]:
     """ansible-playbook with the json callback; returns the process and {host: stats}."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    cmd = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(INVENTORY), str(play), *flags]
+    cmd = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(play), *flags]
     if extra is not None:
         path = tmp_path / "extra.json"
         path.write_text(json.dumps(extra))
