@@ -28,7 +28,7 @@ class NodeLabelsError(ValueError):
 def key_error(key):
     """Why key is not a valid label or taint key, or None (Kubernetes' qualified-name rules)."""
     key = str(key)
-    prefix, _, name = key.rpartition("/")
+    prefix, _sep, name = key.rpartition("/")
     if "/" in prefix:
         return "%r has more than one '/'" % key
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
