@@ -38,6 +38,18 @@ def run(
     return proc, stats
 
 
+def converge_twice_and_check(play: Path, tmp_path: Path, hosts: list[str], *flags: str, extra: dict | None = None):
+    """Converge, then assert a second run and `--check --diff` report changed=0 on every host; returns the first run."""
+    proc, stats = run(play, tmp_path, *flags, extra=extra)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert sorted(stats) == sorted(hosts)
+    for mode in ((), ("--check", "--diff")):
+        again, stats = run(play, tmp_path, *flags, *mode, extra=extra)
+        assert again.returncode == 0, again.stdout[-4000:]
+        assert changed(stats) == dict.fromkeys(hosts, 0), (mode, changed(stats))
+    return proc
+
+
 def changed(stats: dict) -> dict:
     return {host: s.get("changed") for host, s in stats.items()}
 

@@ -7,7 +7,7 @@ changing nothing; switching methods removes the previous one; bad input fails be
 import labenv
 import pytest
 import rolerun
-from rolerun import HOSTS, changed, run, ssh
+from rolerun import HOSTS, changed, converge_twice_and_check, run, ssh
 
 PAUSE = "10.77.0.1:5000/pause:3.10"
 
@@ -20,19 +20,6 @@ def env():
 @pytest.fixture()
 def play(tmp_path):
     return rolerun.write_playbook(tmp_path, "containerd")
-
-
-def converge_twice_and_check(play, tmp_path, hosts, *flags, extra=None):
-    proc, stats = run(play, tmp_path, *flags, extra=extra)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    assert sorted(stats) == sorted(hosts)
-    again, stats = run(play, tmp_path, *flags, extra=extra)
-    assert again.returncode == 0, again.stdout[-4000:]
-    assert changed(stats) == dict.fromkeys(hosts, 0), changed(stats)
-    check, stats = run(play, tmp_path, *flags, "--check", "--diff", extra=extra)
-    assert check.returncode == 0, check.stdout[-4000:]
-    assert changed(stats) == dict.fromkeys(hosts, 0), changed(stats)
-    return proc
 
 
 def assert_cri_ready(env, host, config_version):
