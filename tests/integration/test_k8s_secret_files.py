@@ -21,6 +21,7 @@ from pathlib import Path
 import labenv
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
+from leaks import secret_forms
 
 REPO = labenv.REPO
 VENV_BIN = REPO / ".venv" / "bin"
@@ -392,16 +393,6 @@ def test_missing_namespace_is_a_clear_error(runner):
 # ---------------------------------------------------------------- leak test
 
 
-def _forms(value):
-    """Every form of a secret value the output must not contain: text, base64, JSON-escaped (ASCII and not)."""
-    raw = value if isinstance(value, bytes) else value.encode("utf-8")
-    forms = {base64.b64encode(raw).decode()}
-    text = raw.decode("utf-8")
-    forms.update({text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]})
-    forms.update({repr(text)[1:-1]})  # Python repr, as tracebacks would show it
-    return {f for f in forms if len(f) >= 6}
-
-
 def test_leak_none_at_vvv(lab, runner, namespace, devstats_dir, tmp_path):
     vault = VaultLib([("default", VaultSecret(VAULT_PASSWORD.encode()))])
     (tmp_path / "gcp.json").write_bytes(vault.encrypt(b'{"private_key": "gcp-leak-7c1e-\\"k\\""}\n'))
@@ -452,7 +443,7 @@ def test_leak_none_at_vvv(lab, runner, namespace, devstats_dir, tmp_path):
     output = "\n".join(outputs)
     assert "k8s_secret_files" in output and "PG_PASS.secret" in output  # the output is the real thing
     assert "<localhost> EXEC" in output or "ESTABLISH LOCAL CONNECTION" in output  # really -vvv
-    forms = {form for value in values for form in _forms(value)}
+    forms = {form for value in values for form in secret_forms(value)}
     leaks = sorted(form for form in forms if form in output)
     print(
         "leak test: %d values, %d forms, %d runs, %d chars of -vvv output"
