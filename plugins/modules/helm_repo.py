@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: helm_repo
+short_description: A Helm chart repository with basic auth, the password never on a command line
+version_added: 0.2.0
+description:
+  - Adds, updates or removes a Helm chart repository in helm's repository file, like C(helm repo add) /
+    C(helm repo remove).
+  - The password is handed to C(helm repo add --password-stdin) on standard input, so it never appears in a
+    command line (C(ps), C(/proc/<pid>/cmdline), audit logs) nor in the module's output.
+    M(kubernetes.core.helm_repository) passes it as C(--password=...) on the command line instead.
+  - Idempotent on everything helm stores for the repository, the password included: the module reads helm's
+    repository file (C(helm env HELM_REPOSITORY_CONFIG), or O(repository_config)) and runs helm only when the URL,
+    the credentials or a flag differ. A changed password is reported (diff shows C(<changed>), never the value).
+author:
+  - baremetal.k8s maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  name:
+    description: Repository name (as charts are referenced, C(<name>/<chart>)).
+    type: str
+    required: true
+  url:
+    description: Repository URL. Required with O(state=present).
+    type: str
+  username:
+    description: Basic-auth user.
+    type: str
+  password:
+    description: Basic-auth password (given to helm on standard input).
+    type: str
+  pass_credentials:
+    description: Send the credentials to every domain the repository's index points at (C(--pass-credentials)).
+    type: bool
+    default: false
+  insecure_skip_tls_verify:
+    description: Do not verify the repository's TLS certificate.
+    type: bool
+    default: false
+  ca_file:
+    description: CA bundle to verify the repository's certificate with.
+    type: path
+  state:
+    description: C(present) adds or updates the repository, C(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  binary_path:
+    description: The helm binary.
+    type: path
+    default: helm
+  repository_config:
+    description: helm's repository file (C(HELM_REPOSITORY_CONFIG)); default is helm's own.
+    type: path
+  repository_cache:
+    description: helm's repository cache directory (C(HELM_REPOSITORY_CACHE)); default is helm's own.
+    type: path
+requirements:
+  - helm 3 (C(helm repo add --password-stdin))
+  - PyYAML on the host
+notes:
+  - helm stores the credentials in its repository file in clear text; helm creates it 0600 and the module keeps
+    it so.
+"""
+
+EXAMPLES = r"""
+- name: The vendor's private chart repository
+  baremetal.k8s.helm_repo:
+    name: codescoring
+    url: https://registry.example.com/repository/helm/
+    username: "{{ codescoring_repo_username }}"
+    password: "{{ codescoring_repo_password }}"
+
+- name: Forget it
+  baremetal.k8s.helm_repo:
+    name: codescoring
+    state: absent
+"""
+
+RETURN = r"""
+command:
+  description: The helm command that ran (the password went on standard input, never here); empty when none ran.
+  returned: always
+  type: str
+  sample: helm repo add --force-update codescoring https://charts.example.com/ --username ci --password-stdin
+repository:
+  description: The repository as helm now stores it, the password replaced by C(********).
+  returned: always
+  type: dict
+  sample: {name: codescoring, url: "https://registry.example.com/repository/helm/", username: ci, password: "********"}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:
+    HAS_YAML = False
+
+MASK = "********"
+
+
+def helm_env(module, extra=None):
+    env = {}
+    if module.params["repository_config"]:
+        env["HELM_REPOSITORY_CONFIG"] = module.params["repository_config"]
+    if module.params["repository_cache"]:
+        env["HELM_REPOSITORY_CACHE"] = module.params["repository_cache"]
+    env.update(extra or {})
+    return env
+
+
+def repository_file(module, helm):
+    if module.params["repository_config"]:
+        return module.params["repository_config"]
+    rc, out, err = module.run_command([helm, "env", "HELM_REPOSITORY_CONFIG"], environ_update=helm_env(module))
+    if rc != 0 or not out.strip():
+        module.fail_json(msg="helm env HELM_REPOSITORY_CONFIG failed: %s" % err.strip())
+    return out.strip()
+
+
+def read_entry(module, path, name):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        module.fail_json(msg="cannot read helm's repository file %s: %s" % (path, exc))
+    for entry in data.get("repositories") or []:
+        if entry.get("name") == name:
+            return entry
+    return None
+
+
+def wanted_entry(params):
+    return {
+        "name": params["name"],
+        "url": params["url"],
+        "username": params["username"] or "",
+        "password": params["password"] or "",
+        "pass_credentials_all": params["pass_credentials"],
+        "insecure_skip_tls_verify": params["insecure_skip_tls_verify"],
+        "caFile": params["ca_file"] or "",
+    }
+
+
+def comparable(entry):
+    if entry is None:
+        return None
+    keys = ("name", "url", "username", "password", "pass_credentials_all", "insecure_skip_tls_verify", "caFile")
+    out = {key: entry.get(key) for key in keys}
+    for key in ("username", "password", "caFile"):
+        out[key] = out[key] or ""
+    for key in ("pass_credentials_all", "insecure_skip_tls_verify"):
+        out[key] = bool(out[key])
+    return out
+
+
+def masked(entry, password_changed=False):
+    if entry is None:
+        return {}
+    shown = dict(entry)
+    if shown.get("password"):
+        shown["password"] = "<changed>" if password_changed else MASK
+    return shown
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            url=dict(type="str"),
+            username=dict(type="str"),
+            password=dict(type="str", no_log=True),
+            pass_credentials=dict(type="bool", default=False),
+            insecure_skip_tls_verify=dict(type="bool", default=False),
+            ca_file=dict(type="path"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            binary_path=dict(type="path", default="helm"),
+            repository_config=dict(type="path"),
+            repository_cache=dict(type="path"),
+        ),
+        required_if=[("state", "present", ["url"])],
+        required_together=[("username", "password")],
+        supports_check_mode=True,
+    )
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    params = module.params
+    helm = module.get_bin_path(params["binary_path"], required=True)
+    path = repository_file(module, helm)
+    have = comparable(read_entry(module, path, params["name"]))
+    result = {"changed": False, "command": "", "repository": masked(have)}
+
+    if params["state"] == "absent":
+        if have is None:
+            module.exit_json(**result)
+        cmd = [helm, "repo", "remove", params["name"]]
+        result.update(changed=True, repository={}, diff={"before": masked(have), "after": {}})
+    else:
+        want = wanted_entry(params)
+        if have == want:
+            module.exit_json(**result)
+        cmd = [helm, "repo", "add", "--force-update", params["name"], params["url"]]
+        if params["username"]:
+            cmd += ["--username", params["username"], "--password-stdin"]
+        if params["pass_credentials"]:
+            cmd.append("--pass-credentials")
+        if params["insecure_skip_tls_verify"]:
+            cmd.append("--insecure-skip-tls-verify")
+        if params["ca_file"]:
+            cmd += ["--ca-file", params["ca_file"]]
+        password_changed = have is not None and have["password"] != want["password"] and bool(want["password"])
+        result.update(
+            changed=True,
+            repository=masked(want),
+            diff={"before": masked(have), "after": masked(want, password_changed)},
+        )
+    result["command"] = " ".join(["helm"] + cmd[1:])
+    if module.check_mode:
+        module.exit_json(**result)
+    data = params["password"] if params["state"] == "present" and params["username"] else None
+    rc, out, err = module.run_command(cmd, data=data, environ_update=helm_env(module))
+    if rc != 0:
+        module.fail_json(msg="%s failed (rc %d): %s" % (result["command"], rc, (err or out).strip()), **result)
+    if os.path.exists(path):
+        os.chmod(path, 0o600)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
