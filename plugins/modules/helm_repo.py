@@ -16,7 +16,7 @@ description:
   - The password is handed to C(helm repo add --password-stdin) on standard input, so it never appears in a
     command line (C(ps), C(/proc/<pid>/cmdline), audit logs) nor in the module's output.
     M(kubernetes.core.helm_repository) passes it as C(--password=...) on the command line instead.
-  - Idempotent on everything helm stores for the repository, the password included: the module reads helm's
+  - Idempotent on everything helm stores for the repository, the password included; the module reads helm's
     repository file (C(helm env HELM_REPOSITORY_CONFIG), or O(repository_config)) and runs helm only when the URL,
     the credentials or a flag differ. A changed password is reported (diff shows C(<changed>), never the value).
 author:

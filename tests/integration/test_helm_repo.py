@@ -85,7 +85,7 @@ def test_add_idempotent_password_change_and_remove(sources, tmp_path):
 
     rc, res, out = run(sources, tmp_path, state="absent")
     assert rc == 0 and res["changed"] is True
-    assert not [e for e in yaml.safe_load((tmp_path / "repositories.yaml").read_text())["repositories"] or []]
+    assert not yaml.safe_load((tmp_path / "repositories.yaml").read_text())["repositories"]
     rc, res, out = run(sources, tmp_path, state="absent")
     assert rc == 0 and res["changed"] is False
 
