@@ -8,17 +8,19 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: helm_repo
-short_description: A Helm chart repository with basic auth, the password never on a command line
+short_description: A Helm chart repository or OCI registry login, the password never on a command line
 version_added: 0.2.0
 description:
-  - Adds, updates or removes a Helm chart repository in helm's repository file, like C(helm repo add) /
-    C(helm repo remove).
+  - O(type=http) adds, updates or removes a Helm chart repository in helm's repository file, like
+    C(helm repo add) / C(helm repo remove). O(type=oci) logs helm in to an OCI registry (or out), like
+    C(helm registry login) / C(helm registry logout).
   - The password is handed to C(helm repo add --password-stdin) on standard input, so it never appears in a
     command line (C(ps), C(/proc/<pid>/cmdline), audit logs) nor in the module's output.
     M(kubernetes.core.helm_repository) passes it as C(--password=...) on the command line instead.
-  - Idempotent on everything helm stores for the repository, the password included; the module reads helm's
-    repository file (C(helm env HELM_REPOSITORY_CONFIG), or O(repository_config)) and runs helm only when the URL,
-    the credentials or a flag differ. A changed password is reported (diff shows C(<changed>), never the value).
+  - Idempotent on everything helm stores, the password included; the module reads helm's repository file
+    (C(helm env HELM_REPOSITORY_CONFIG), or O(repository_config)) or registry file (C(HELM_REGISTRY_CONFIG), or
+    O(registry_config)) and runs helm only when the URL, the credentials or a flag differ. A changed password is
+    reported (diff shows C(<changed>), never the value).
 author:
   - baremetal.k8s maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -32,12 +34,23 @@ attributes:
     platforms: posix
 options:
   name:
-    description: Repository name (as charts are referenced, C(<name>/<chart>)).
+    description:
+      - O(type=http) the repository name (charts are referenced as C(<name>/<chart>)).
+      - O(type=oci) the registry, C(host[:port]) (charts are referenced as C(oci://<host>/<path>/<chart>)).
     type: str
     required: true
-  url:
-    description: Repository URL. Required with O(state=present).
+  type:
+    description: An HTTP chart repository or an OCI registry.
     type: str
+    choices: [http, oci]
+    default: http
+  url:
+    description: Repository URL. Required with O(type=http) and O(state=present).
+    type: str
+  plain_http:
+    description: O(type=oci) the registry speaks plain HTTP (C(--plain-http)).
+    type: bool
+    default: false
   username:
     description: Basic-auth user.
     type: str
@@ -70,6 +83,9 @@ options:
   repository_cache:
     description: helm's repository cache directory (C(HELM_REPOSITORY_CACHE)); default is helm's own.
     type: path
+  registry_config:
+    description: helm's registry credentials file (C(HELM_REGISTRY_CONFIG)); default is helm's own.
+    type: path
 requirements:
   - helm 3 (C(helm repo add --password-stdin))
   - PyYAML on the host
@@ -90,6 +106,13 @@ EXAMPLES = r"""
   baremetal.k8s.helm_repo:
     name: codescoring
     state: absent
+
+- name: Log in to the OCI registry that serves a chart (oci://registry.example.com/charts/cvat)
+  baremetal.k8s.helm_repo:
+    name: registry.example.com
+    type: oci
+    username: "{{ registry_username }}"
+    password: "{{ registry_password }}"
 """
 
 RETURN = r"""
@@ -105,6 +128,8 @@ repository:
   sample: {name: codescoring, url: "https://registry.example.com/repository/helm/", username: ci, password: "********"}
 """
 
+import base64
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -119,23 +144,45 @@ except ImportError:
 MASK = "********"
 
 
-def helm_env(module, extra=None):
-    env = {}
-    if module.params["repository_config"]:
-        env["HELM_REPOSITORY_CONFIG"] = module.params["repository_config"]
-    if module.params["repository_cache"]:
-        env["HELM_REPOSITORY_CACHE"] = module.params["repository_cache"]
-    env.update(extra or {})
-    return env
+ENV_PARAMS = {
+    "repository_config": "HELM_REPOSITORY_CONFIG",
+    "repository_cache": "HELM_REPOSITORY_CACHE",
+    "registry_config": "HELM_REGISTRY_CONFIG",
+}
 
 
-def repository_file(module, helm):
-    if module.params["repository_config"]:
-        return module.params["repository_config"]
-    rc, out, err = module.run_command([helm, "env", "HELM_REPOSITORY_CONFIG"], environ_update=helm_env(module))
+def helm_env(module):
+    return {var: module.params[param] for param, var in ENV_PARAMS.items() if module.params[param]}
+
+
+def helm_file(module, helm, param):
+    """The file helm uses for param (repository_config or registry_config)."""
+    if module.params[param]:
+        return module.params[param]
+    var = ENV_PARAMS[param]
+    rc, out, err = module.run_command([helm, "env", var], environ_update=helm_env(module))
     if rc != 0 or not out.strip():
-        module.fail_json(msg="helm env HELM_REPOSITORY_CONFIG failed: %s" % err.strip())
+        module.fail_json(msg="helm env %s failed: %s" % (var, err.strip()))
     return out.strip()
+
+
+def registry_login(module, path, host):
+    """(username, password) helm holds for host in its registry file, or None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as handle:
+            auths = (json.load(handle) or {}).get("auths") or {}
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg="cannot read helm's registry file %s: %s" % (path, exc))
+    auth = (auths.get(host) or {}).get("auth")
+    if not auth:
+        return None
+    try:
+        user, _sep, password = base64.b64decode(auth).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return {"name": host, "username": user, "password": password}
 
 
 def read_entry(module, path, name):
@@ -189,7 +236,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", required=True),
+            type=dict(type="str", choices=["http", "oci"], default="http"),
             url=dict(type="str"),
+            plain_http=dict(type="bool", default=False),
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
             pass_credentials=dict(type="bool", default=False),
@@ -199,8 +248,8 @@ def main():
             binary_path=dict(type="path", default="helm"),
             repository_config=dict(type="path"),
             repository_cache=dict(type="path"),
+            registry_config=dict(type="path"),
         ),
-        required_if=[("state", "present", ["url"])],
         required_together=[("username", "password")],
         supports_check_mode=True,
     )
@@ -208,10 +257,14 @@ def main():
         module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
     helm = module.get_bin_path(params["binary_path"], required=True)
-    path = repository_file(module, helm)
+    if params["type"] == "oci":
+        oci(module, helm)
+    path = helm_file(module, helm, "repository_config")
     have = comparable(read_entry(module, path, params["name"]))
     result = {"changed": False, "command": "", "repository": masked(have)}
 
+    if params["state"] == "present" and not params["url"]:
+        module.fail_json(msg="type=http with state=present needs url")
     if params["state"] == "absent":
         if have is None:
             module.exit_json(**result)
@@ -236,6 +289,12 @@ def main():
             repository=masked(want),
             diff={"before": masked(have), "after": masked(want, password_changed)},
         )
+    finish(module, cmd, result, path)
+
+
+def finish(module, cmd, result, path):
+    """Run cmd (the password, if any, on stdin) unless in check mode, keep path 0600, exit."""
+    params = module.params
     result["command"] = " ".join(["helm"] + cmd[1:])
     if module.check_mode:
         module.exit_json(**result)
@@ -246,6 +305,39 @@ def main():
     if os.path.exists(path):
         os.chmod(path, 0o600)
     module.exit_json(**result)
+
+
+def oci(module, helm):
+    params = module.params
+    path = helm_file(module, helm, "registry_config")
+    host = params["name"]
+    have = registry_login(module, path, host)
+    result = {"changed": False, "command": "", "repository": masked(have)}
+    if params["state"] == "absent":
+        if have is None:
+            module.exit_json(**result)
+        cmd = [helm, "registry", "logout", host]
+        result.update(changed=True, repository={}, diff={"before": masked(have), "after": {}})
+    else:
+        if not params["username"]:
+            module.fail_json(msg="type=oci with state=present needs username and password (a registry login)")
+        want = {"name": host, "username": params["username"], "password": params["password"]}
+        if have == want:
+            module.exit_json(**result)
+        cmd = [helm, "registry", "login", host, "--username", params["username"], "--password-stdin"]
+        if params["plain_http"]:
+            cmd.append("--plain-http")
+        if params["insecure_skip_tls_verify"]:
+            cmd.append("--insecure")
+        if params["ca_file"]:
+            cmd += ["--ca-file", params["ca_file"]]
+        password_changed = have is not None and have["password"] != want["password"]
+        result.update(
+            changed=True,
+            repository=masked(want),
+            diff={"before": masked(have), "after": masked(want, password_changed)},
+        )
+    finish(module, cmd, result, path)
 
 
 if __name__ == "__main__":

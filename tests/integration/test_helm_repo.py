@@ -33,6 +33,7 @@ def run(sources, tmp_path, *flags, **args):
             "binary_path": sources["LAB_HELM"],
             "repository_config": str(tmp_path / "repositories.yaml"),
             "repository_cache": str(tmp_path / "cache"),
+            "registry_config": str(tmp_path / "registry.json"),
             **args,
         },
         "register": "out",
@@ -102,10 +103,37 @@ def test_password_in_no_form_at_vvv(sources, tmp_path):
     assert leaked(out, "wrong-" + password) == []
 
 
+def test_oci_registry_login_idempotent_and_logout(sources, tmp_path):
+    registry, password = sources["LAB_OCI_REGISTRY_AUTH"], sources["PASSWORD"]
+    login = {"name": registry, "type": "oci", "plain_http": True, "username": "lab", "password": password}
+    rc, res, out = run(sources, tmp_path, "--diff", **login)
+    assert rc == 0 and res["changed"] is True, out[-3000:]
+    assert res["command"] == f"helm registry login {registry} --username lab --password-stdin --plain-http"
+    assert stat.S_IMODE((tmp_path / "registry.json").stat().st_mode) == 0o600
+    # the login works: helm pulls a chart that anonymous pulls may not
+    pull = subprocess.run(
+        [sources["LAB_HELM"], "show", "chart", f"oci://{registry}/charts/metallb", "--plain-http"],
+        env=dict(os.environ, HELM_REGISTRY_CONFIG=str(tmp_path / "registry.json")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert pull.returncode == 0 and "name: metallb" in pull.stdout, pull.stderr
+    for flags in ((), ("--check",)):
+        rc, res, out = run(sources, tmp_path, *flags, **login)
+        assert rc == 0 and res["changed"] is False, out[-3000:]
+    rc, res, out = run(sources, tmp_path, "-vvv", **(login | {"password": "wrong-" + password}))
+    assert rc != 0 and "401" in res.get("msg", "") and leaked(out, "wrong-" + password) == []
+    rc, res, out = run(sources, tmp_path, name=registry, type="oci", state="absent")
+    assert rc == 0 and res["changed"] is True
+    rc, res, out = run(sources, tmp_path, name=registry, type="oci", state="absent")
+    assert rc == 0 and res["changed"] is False
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({}, "state is present but all of the following are missing: url"),
+        ({}, "type=http with state=present needs url"),
         ({"url": "http://x", "username": "u"}, "parameters are required together: username, password"),
         ({"url": "http://x", "state": "gone"}, "value of state must be one of"),
     ],
