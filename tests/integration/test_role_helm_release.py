@@ -115,7 +115,9 @@ def run(env, tmp_path, variables, *flags):
 def repo_vars(env, **extra):
     values_file = Path(env["HELM_HOME_ENV"]["HELM_CONFIG_HOME"]).parent / "values-base.yaml"
     values_file.write_text(
-        yaml.safe_dump({"persistence": {"enabled": False}, "storageClass": {"name": "from-file", "reclaimPolicy": "Retain"}})
+        yaml.safe_dump(
+            {"persistence": {"enabled": False}, "storageClass": {"name": "from-file", "reclaimPolicy": "Retain"}}
+        )
     )
     return {
         "helm_release_name": "hr-repo",
