@@ -123,7 +123,7 @@ def test_oci_registry_login_idempotent_and_logout(sources, tmp_path):
         rc, res, out = run(sources, tmp_path, *flags, **login)
         assert rc == 0 and res["changed"] is False, out[-3000:]
     rc, res, out = run(sources, tmp_path, "-vvv", **(login | {"password": "wrong-" + password}))
-    assert rc != 0 and "401" in res.get("msg", "") and leaked(out, "wrong-" + password) == []
+    assert rc != 0 and "401" in out and leaked(out, "wrong-" + password) == []
     rc, res, out = run(sources, tmp_path, name=registry, type="oci", state="absent")
     assert rc == 0 and res["changed"] is True
     rc, res, out = run(sources, tmp_path, name=registry, type="oci", state="absent")
