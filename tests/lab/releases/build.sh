@@ -63,9 +63,12 @@ build_runc() {
 build_cni_plugins() {
   local v=$LAB_CNI_PLUGINS_VERSION dir="$REL_CACHE/cni-plugins/$LAB_CNI_PLUGINS_VERSION" stage src p pkgs=()
   local name="cni-plugins-linux-amd64-$v.tgz"
-  [ -s "$dir/$name.sha256" ] && return 0
+  # .layout-2: the tarball's "./" is 0755 like upstream's (an earlier layout had mktemp's 0700, which an
+  # unpack onto /opt/cni/bin then applied to that directory).
+  [ -s "$dir/$name.sha256" ] && [ -f "$dir/.layout-2" ] && return 0
   for p in "${CNI_PLUGINS[@]}"; do pkgs+=("./plugins/$p"); done
   stage=$(mktemp -d)
+  chmod 0755 "$stage"
   CGO_ENABLED=0 build_in_tree "github.com/containernetworking/plugins@$v" "$stage" \
     -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$v" -- "${pkgs[@]}"
   src=$(module_dir "github.com/containernetworking/plugins@$v")
@@ -74,6 +77,7 @@ build_cni_plugins() {
   "${TAR[@]}" -C "$stage" -cf - . | gzip -n > "$dir/$name"
   rm -rf "$stage"
   sums "$dir/$name" sum sha1 sha256 sha512
+  touch "$dir/.layout-2"
 }
 
 build_cri_tools() {
