@@ -97,9 +97,10 @@ def test_registries_no_longer_listed_are_removed(env, play, tmp_path):
             "hosts": {"http://10.77.0.1:5000": {"capabilities": ["pull", "resolve"]}},
         },
     }
+    ssh(env, "master", "rm -rf /etc/containerd/certs.d/docker.io /etc/containerd/certs.d/theirs.example")
     proc, stats = run(play, tmp_path, "--limit", "master", extra={"containerd_registries": registries})
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert changed(stats) == {"master": 1}, changed(stats)  # one new hosts.toml, no restart
+    assert changed(stats) == {"master": 2}, changed(stats)  # its directory and hosts.toml; no restart
     text = ssh(env, "master", "cat /etc/containerd/certs.d/docker.io/hosts.toml").stdout
     assert '[host."http://10.77.0.1:5000"]' in text and 'capabilities = ["pull", "resolve"]' in text
     theirs = "/etc/containerd/certs.d/theirs.example"
