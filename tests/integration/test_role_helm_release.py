@@ -62,6 +62,12 @@ def helm(env, *args):
     )
 
 
+def releases(env):
+    """{release: (status, chart-version)} in the test namespace."""
+    listed = json.loads(helm(env, "list", "-n", env["NAMESPACE"], "-a", "-o", "json").stdout)
+    return {r["name"]: (r["status"], r["chart"]) for r in listed}
+
+
 def kubectl_json(env, *args):
     out = subprocess.run(
         [env["LAB_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], *args, "-o", "json"],
@@ -149,8 +155,7 @@ def test_repo_source_converges_idempotent_then_upgrades(lab, tmp_path):
         "persistence": {"enabled": False},
         "storageClass": {"name": lab["NAMESPACE"] + "-repo", "reclaimPolicy": "Retain"},  # file, then the dict
     }
-    status = json.loads(helm(lab, "status", "hr-repo", "-n", lab["NAMESPACE"], "-o", "json").stdout)
-    assert status["info"]["status"] == "deployed" and status["chart"]["metadata"]["version"] == VERSION
+    assert releases(lab)["hr-repo"] == ("deployed", f"{CHART}-{VERSION}")
     assert kubectl_json(lab, "get", "namespace", lab["NAMESPACE"])["metadata"]["labels"]["team"] == "storage"
     secret = kubectl_json(lab, "get", "secret", "regcred", "-n", lab["NAMESPACE"])
     assert secret["type"] == "kubernetes.io/dockerconfigjson"
@@ -201,9 +206,7 @@ def test_path_and_oci_sources(lab, tmp_path):
     assert rc == 0, out[-4000:]
     rc, stats, out = run(lab, tmp_path, oci)
     assert rc == 0 and stats.get("changed") == 0, out[-4000:]
-    for release in ("hr-path", "hr-oci"):
-        status = json.loads(helm(lab, "status", release, "-n", lab["NAMESPACE"], "-o", "json").stdout)
-        assert status["info"]["status"] == "deployed", release
+    assert releases(lab)["hr-path"][0] == "deployed" and releases(lab)["hr-oci"][0] == "deployed"
 
     gone = {"helm_release_name": "hr-oci", "helm_release_state": "absent"}
     rc, stats, out = run(lab, tmp_path, gone)
