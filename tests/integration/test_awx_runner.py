@@ -54,7 +54,15 @@ def private_data_dir(tmp_path: Path, env: dict) -> Path:
         (pdd / sub).mkdir(parents=True)
     (pdd / "project").symlink_to(REPO)
     awx_inventory_script(pdd / "inventory" / "hosts")
-    survey_answers = {"containerd_install_method": "distro", "node_prep_swap_disable": "true"}
+    # AWX sends a bool option's survey answer as the string "true"/"false" (a multiplechoice question)
+    survey_answers = {
+        "containerd_install_method": "distro",
+        "node_prep_swap_disable": "true",
+        "node_prep_data_disk_enabled": "false",
+        "kubernetes_packages_hold": "true",
+        "helm_diff_enabled": "true",
+        "preflight_fail_fast": "true",
+    }
     injected = {"baremetal_k8s_chart_repo_password": INJECTED_SECRET}
     (pdd / "env" / "extravars").write_text(json.dumps(survey_answers | injected))
     (pdd / "env" / "envvars").write_text(
@@ -70,6 +78,7 @@ def run_job(pdd: Path, ident: str) -> tuple[int, str, list[dict]]:
     proc = subprocess.run(
         [str(REPO / ".venv/bin/ansible-runner"), "run", str(pdd), "-p", "playbooks/site.yml", "--ident", ident],
         stdin=subprocess.DEVNULL,
+        env=dict(os.environ, PATH=f"{REPO / '.venv/bin'}:{os.environ['PATH']}"),  # ansible on PATH, as in an EE
         capture_output=True,
         text=True,
         check=False,
