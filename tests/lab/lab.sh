@@ -65,6 +65,7 @@ The lab:
   OCI registry  ${LAB_OCI_CHARTS_URL:-<sources down>} (basic auth: ${LAB_OCI_REGISTRY_AUTH:-})
   apt repo      ${LAB_APT_REPO_URL:-<sources down>} (key ${LAB_APT_KEY_URL:-})
   files mirror  ${LAB_FILES_URL:-<sources down>}
+  releases      ${LAB_RELEASES_URL:-<releases down>} (containerd, runc, CNI plugins, crictl); Docker-layout apt repo ${LAB_DOCKER_REPO_URL:-<releases down>}
   Patroni 3     ${PATRONI_API_URLS:-<patroni down>} (REST password in ${PATRONI_SECRETS_FILE:-})
   Patroni 4     ${PATRONI4_API_URLS:-<not started>}
   standby       ${PATRONI_STANDBY_API_URLS:-<not started>} (standby cluster of ${PATRONI_STANDBY_OF:-lab3})
