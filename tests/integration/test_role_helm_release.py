@@ -6,14 +6,11 @@ nothing, a values change shows in --check --diff and upgrades, passwords appear 
 fails before any change, and state=absent uninstalls."""
 
 import json
-import os
-import subprocess
-import uuid
 from pathlib import Path
 
-import labenv
 import pytest
 import yaml
+from apirun import helm, kubectl, kubectl_json, lab_api, lab_repo, run_role
 from leaks import leaked
 from rolerun import REPO
 
@@ -24,42 +21,10 @@ VERSION = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    env = labenv.require("controlplane", "helm", "sources")
-    env["PASSWORD"] = Path(env["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip()
-    home = tmp_path_factory.mktemp("helm-home")
-    env["HELM_HOME_ENV"] = {
-        "HELM_CONFIG_HOME": str(home / "config"),
-        "HELM_CACHE_HOME": str(home / "cache"),
-        "HELM_DATA_HOME": str(home / "data"),
-        "HELM_PLUGINS": env["HELM_PLUGINS"],
-    }
-    env["NAMESPACE"] = "hr-" + uuid.uuid4().hex[:8]
+    env = lab_api(tmp_path_factory, "hr")
     yield env
     helm(env, "uninstall", "-n", env["NAMESPACE"], "hr-repo", "hr-path", "hr-oci", "--ignore-not-found")
-    subprocess.run(
-        [
-            env["LAB_KUBECTL"],
-            "--kubeconfig",
-            env["KUBECONFIG"],
-            "delete",
-            "namespace",
-            env["NAMESPACE"],
-            "--ignore-not-found",
-            "--wait=false",
-        ],
-        capture_output=True,
-        check=False,
-    )
-
-
-def helm(env, *args):
-    return subprocess.run(
-        [env["LAB_HELM"], "--kubeconfig", env["KUBECONFIG"], *args],
-        env=dict(os.environ, **env["HELM_HOME_ENV"]),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    kubectl(env, "delete", "namespace", env["NAMESPACE"], "--ignore-not-found", "--wait=false")
 
 
 def releases(env):
@@ -68,54 +33,14 @@ def releases(env):
     return {r["name"]: (r["status"], r["chart"]) for r in listed}
 
 
-def kubectl_json(env, *args):
-    out = subprocess.run(
-        [env["LAB_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], *args, "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
-
-
 def run(env, tmp_path, variables, *flags):
-    """The role on localhost with variables as extra vars; returns (rc, {changed, ok...} of localhost, output)."""
-    play = [
-        {"name": "helm_release", "hosts": "localhost", "gather_facts": False, "roles": ["baremetal.k8s.helm_release"]}
-    ]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
     base = {
         "helm_release_namespace": env["NAMESPACE"],
         "helm_release_kubeconfig": env["KUBECONFIG"],
         "helm_release_binary": env["LAB_HELM"],
         "helm_release_timeout": "3m",
     }
-    (tmp_path / "vars.json").write_text(json.dumps(base | variables))
-    callback = "ansible.builtin.default" if "-vvv" in flags else "ansible.posix.json"
-    proc_env = dict(
-        os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback, **env["HELM_HOME_ENV"]
-    )
-    cmd = [
-        str(REPO / ".venv/bin/ansible-playbook"),
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        str(tmp_path / "play.yml"),
-        "-e",
-        "ansible_python_interpreter=" + str(REPO / ".venv/bin/python"),
-        "-e",
-        f"@{tmp_path / 'vars.json'}",
-        *flags,
-    ]
-    proc = subprocess.run(cmd, env=proc_env, capture_output=True, text=True, check=False, timeout=900)
-    stats = {}
-    if callback == "ansible.posix.json":
-        try:
-            stats = json.loads(proc.stdout)["stats"].get("localhost", {})
-        except (ValueError, KeyError):
-            pass
-    return proc.returncode, stats, proc.stdout + proc.stderr
+    return run_role(env, tmp_path, "helm_release", base | variables, *flags)
 
 
 def repo_vars(env, **extra):
@@ -129,12 +54,7 @@ def repo_vars(env, **extra):
         "helm_release_name": "hr-repo",
         "helm_release_chart": CHART,
         "helm_release_chart_version": VERSION,
-        "helm_release_repo": {
-            "name": "lab-charts",
-            "url": env["LAB_CHART_REPO_URL"],
-            "username": "lab",
-            "password": env["PASSWORD"],
-        },
+        "helm_release_repo": lab_repo(env),
         "helm_release_values_files": [str(values_file)],
         "helm_release_values": {"storageClass": {"name": env["NAMESPACE"] + "-repo"}},
         "helm_release_namespace_labels": {"team": "storage"},
