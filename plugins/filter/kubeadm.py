@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the kubeadm roles (documented in the *.yml files here)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.baremetal.k8s.plugins.module_utils import kubeadm_config as kc
+
+
+def _kubeadm_config(kubernetes_version, advertise_address, node_name, **kwargs):
+    try:
+        return kc.documents(kubernetes_version, advertise_address, node_name, **kwargs)
+    except kc.KubeadmConfigError as err:
+        raise AnsibleFilterError("kubeadm_config: %s" % err) from None
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"kubeadm_config": _kubeadm_config}
