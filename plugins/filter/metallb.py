@@ -11,4 +11,8 @@ from ansible_collections.baremetal.k8s.plugins.module_utils import metallb_pools
 
 class FilterModule(object):
     def filters(self):
-        return {"metallb_pool_problems": metallb_pools.problems, "metallb_pool_objects": metallb_pools.objects}
+        return {
+            "metallb_pool_problems": metallb_pools.problems,
+            "metallb_pool_objects": metallb_pools.objects,
+            "metallb_pool_contains": metallb_pools.contains,
+        }

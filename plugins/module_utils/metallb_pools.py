@@ -58,6 +58,22 @@ def problems(pools):
     return found
 
 
+def contains(pools, name, address):
+    """Whether address lies in one of pool name's ranges (False for an unknown pool or a malformed address)."""
+    try:
+        ip = ipaddress.ip_address(str(address))
+    except ValueError:
+        return False
+    for text in (pools.get(name) or {}).get("addresses") or []:
+        try:
+            first, last = address_range(text)
+        except ValueError:
+            continue
+        if first.version == ip.version and first <= ip <= last:
+            return True
+    return False
+
+
 def objects(pools, namespace, managed_by):
     """The IPAddressPool and L2Advertisement objects for the pools (L2 unless l2 is false)."""
     out = []

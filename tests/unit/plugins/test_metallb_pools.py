@@ -55,3 +55,19 @@ def test_objects():
     assert quiet["spec"] == {"addresses": ["10.13.14.0/28"], "autoAssign": False}
     assert all(o["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "baremetal.k8s.metallb"} for o in objs)
     assert all(o["metadata"]["namespace"] == "metallb-system" for o in objs)
+
+
+@pytest.mark.parametrize(
+    ("name", "address", "inside"),
+    [
+        ("test", "10.13.13.100", True),
+        ("test", "10.13.13.119", True),
+        ("test", "10.13.13.120", False),
+        ("prod", "10.13.13.127", True),
+        ("prod", "10.13.13.128", False),
+        ("nope", "10.13.13.100", False),
+        ("test", "not-an-ip", False),
+    ],
+)
+def test_pool_contains(name, address, inside):
+    assert F["metallb_pool_contains"](SEED, name, address) is inside
