@@ -17,6 +17,15 @@ def _kubeadm_config(kubernetes_version, advertise_address, node_name, **kwargs):
         raise AnsibleFilterError("kubeadm_config: %s" % err) from None
 
 
+def _network_error(value, name="network"):
+    """ "" for a network in CIDR form (host bits zero), else why not."""
+    try:
+        kc.network(name, value)
+    except kc.KubeadmConfigError as err:
+        return str(err)
+    return ""
+
+
 class FilterModule(object):
     def filters(self):
-        return {"kubeadm_config": _kubeadm_config}
+        return {"kubeadm_config": _kubeadm_config, "network_error": _network_error}

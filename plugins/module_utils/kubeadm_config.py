@@ -24,7 +24,7 @@ class KubeadmConfigError(ValueError):
     pass
 
 
-def _cidr(name, value):
+def network(name, value):
     try:
         return str(ipaddress.ip_network(str(value), strict=True))
     except ValueError as exc:
@@ -33,7 +33,7 @@ def _cidr(name, value):
 
 def check_subnets(pod_subnet, service_subnet):
     """Both networks valid and not overlapping; returns them normalized."""
-    pods, services = _cidr("pod subnet", pod_subnet), _cidr("service subnet", service_subnet)
+    pods, services = network("pod subnet", pod_subnet), network("service subnet", service_subnet)
     if ipaddress.ip_network(pods).overlaps(ipaddress.ip_network(services)):
         raise KubeadmConfigError("the pod subnet %s overlaps the service subnet %s" % (pods, services))
     return pods, services

@@ -82,3 +82,14 @@ def test_refused_before_kubeadm_sees_it(args, kwargs, message):
         return
     with pytest.raises(AnsibleFilterError, match=message):
         F["kubeadm_config"](*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("192.168.0.0/16", True), ("10.244.0.0/16", True), ("fd00::/48", True), ("192.168.0.1/16", False), ("x", False)],
+)
+def test_network_error(value, ok):
+    error = F["network_error"](value, "kubernetes_pod_subnet")
+    assert (error == "") is ok
+    if not ok:
+        assert error.startswith("kubernetes_pod_subnet must be a network")
