@@ -6,7 +6,7 @@ nothing; an unknown pool, an address outside its pool and a class used twice fai
 import uuid
 
 import pytest
-from apirun import helm, kubectl, kubectl_json, lab_api, lab_repo, run_role
+from apirun import LoadBalancerStandin, helm, kubectl, kubectl_json, lab_api, lab_repo, run_role
 
 POOLS = {"test": {"addresses": ["10.77.0.200-10.77.0.209"]}, "prod": {"addresses": ["10.77.0.224/28"]}}
 SUFFIX = uuid.uuid4().hex[:6]
@@ -24,7 +24,23 @@ def lab(tmp_path_factory):
             "load_balancer_ip": "10.77.0.226",
         },
     ]
+    # the pools the controllers name, through the metallb role, and a stand-in for MetalLB's controller
+    metallb = {
+        "metallb_namespace": env["NAMESPACE"] + "-lb",
+        "metallb_repo": lab_repo(env),
+        "metallb_pools": POOLS,
+        "metallb_ready_timeout": 120,
+        "metallb_kubeconfig": env["KUBECONFIG"],
+        "metallb_helm_binary": env["LAB_HELM"],
+    }
+    rc, _stats, out = run_role(env, tmp_path_factory.mktemp("metallb"), "metallb", metallb)
+    assert rc == 0, out[-4000:]
+    standin = LoadBalancerStandin(env, [c["namespace"] for c in env["CONTROLLERS"]])
+    standin.start()
     yield env
+    standin.stop()
+    helm(env, "uninstall", "-n", env["NAMESPACE"] + "-lb", "metallb", "--ignore-not-found", "--wait")
+    kubectl(env, "delete", "namespace", env["NAMESPACE"] + "-lb", "--ignore-not-found", "--wait=false")
     for c in env["CONTROLLERS"]:
         helm(env, "uninstall", "-n", c["namespace"], "ingress-" + c["class"], "--ignore-not-found")
         kubectl(env, "delete", "namespace", c["namespace"], "--ignore-not-found", "--wait=false")
@@ -62,6 +78,8 @@ def test_one_controller_per_namespace(lab, tmp_path):
         assert len(services) == 1
         assert services[0]["metadata"]["annotations"]["metallb.io/address-pool"] == c["pool"]
         assert services[0]["spec"].get("loadBalancerIP", "") == c.get("load_balancer_ip", "")
+        address = services[0]["status"]["loadBalancer"]["ingress"][0]["ip"]
+        assert address == c["load_balancer_ip"] if "load_balancer_ip" in c else address.startswith("10.77.0.20")
     for flags in ((), ("--check", "--diff")):
         rc, stats, out = run_role(lab, tmp_path, "ingress_nginx", variables(lab, lab["CONTROLLERS"]), *flags)
         assert rc == 0 and stats.get("changed") == 0, (flags, out[-4000:])
