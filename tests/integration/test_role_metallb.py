@@ -41,9 +41,9 @@ def test_pools_converge_update_and_prune(lab, tmp_path):
     labels = kubectl_json(lab, "get", "namespace", lab["NAMESPACE"])["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
     assert objects(lab, "ipaddresspools.metallb.io") == {
-        "test": {"addresses": ["10.77.0.200-10.77.0.209"], "autoAssign": True},
-        "prod": {"addresses": ["10.77.0.224/28"], "autoAssign": True},
-    }
+        "test": {"addresses": ["10.77.0.200-10.77.0.209"], "autoAssign": True, "avoidBuggyIPs": False},
+        "prod": {"addresses": ["10.77.0.224/28"], "autoAssign": True, "avoidBuggyIPs": False},
+    }  # avoidBuggyIPs: the CRD's default
     assert objects(lab, "l2advertisements.metallb.io") == {
         "test": {"ipAddressPools": ["test"]},
         "prod": {"ipAddressPools": ["prod"]},
@@ -66,8 +66,8 @@ def test_pools_converge_update_and_prune(lab, tmp_path):
     rc, stats, out = run_role(lab, tmp_path, "metallb", variables(lab, changed_pools))
     assert rc == 0 and stats.get("changed", 0) >= 1, out[-4000:]
     assert objects(lab, "ipaddresspools.metallb.io") == {
-        "test": {"addresses": ["10.77.0.200-10.77.0.219"], "autoAssign": True},
-        "theirs": {"addresses": ["10.77.0.250/32"]},
+        "test": {"addresses": ["10.77.0.200-10.77.0.219"], "autoAssign": True, "avoidBuggyIPs": False},
+        "theirs": {"addresses": ["10.77.0.250/32"], "autoAssign": True, "avoidBuggyIPs": False},
     }
     assert set(objects(lab, "l2advertisements.metallb.io")) == {"test"}
 
