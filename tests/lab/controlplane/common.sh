@@ -26,6 +26,15 @@ alive() {
   ours "$pid"
 }
 
+# exited NAME: the process in $CP_DIR/NAME.pid is gone (no such pid, or a zombie). Unlike `! alive`, a process
+# in the middle of exec (its /proc/PID/cmdline briefly empty) does not count as gone.
+exited() {
+  local pid state
+  pid=$(cat "$CP_DIR/$1.pid" 2>/dev/null) || return 0
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
+  [ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
 # start NAME CMD...: run CMD detached with its log and pidfile. A running instance is reused when it was
 # started with the same command line, and replaced when the command line changed (edited flags).
 start() {
@@ -76,7 +85,7 @@ wait_for() {
   proc=$what; [ "$what" = "default service account" ] && proc=kube-controller-manager
   for ((i = 0; i < secs * 2; i++)); do
     if out=$("$@" 2>&1); then return 0; fi
-    if [ -f "$CP_DIR/$proc.pid" ] && ! alive "$proc"; then
+    if [ -f "$CP_DIR/$proc.pid" ] && exited "$proc"; then
       show_tail "$CP_LOGS/$proc.log"
       die "controlplane: $proc exited while starting; its log's end is above ($CP_LOGS/$proc.log)"
     fi
