@@ -97,14 +97,26 @@ class Cluster:
         finally:
             conn.close()
 
+    def names_by_port(self, timeout=60):
+        """PostgreSQL port -> member name. Ports never change, but a member that just restarted can be missing from
+        /cluster for a moment (its key re-registers): poll, bounded, until every port is named."""
+        deadline = time.time() + timeout
+        while True:
+            found = {m["port"]: n for n, m in self.members().items()}
+            if all(p in found for p in self.pg_ports):
+                return found
+            if time.time() > deadline:
+                raise AssertionError("members %s do not name every port %s" % (found, self.pg_ports))
+            time.sleep(1)
+
     def start_times(self):
         """member name -> pg_postmaster_start_time(), from PostgreSQL itself."""
-        by_port = {m["port"]: n for n, m in self.members().items()}
+        by_port = self.names_by_port()
         return {by_port[p]: self.sql(p, "select pg_postmaster_start_time()") for p in self.pg_ports}
 
     def settings(self, name):
         """member name -> current_setting(name) on each member."""
-        by_port = {m["port"]: n for n, m in self.members().items()}
+        by_port = self.names_by_port()
         return {by_port[p]: self.sql(p, "select current_setting('%s')" % name) for p in self.pg_ports}
 
     def wait_healthy(self, timeout=120):
