@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The lab's entry point: tests/lab/lab.sh up|down|status|info [component...]
+# The lab's entry point: tests/lab/lab.sh up|down|status|info|inventory [component...]
 # Components come up in dependency order and each is reused when already up; `down` tears down in reverse
 # order and continues past failures so a half-built lab is still cleaned up.
 source "$(dirname "$0")/lib.sh"
 
-ALL=(hosts controlplane helm sources releases patroni)
+ALL=(hosts controlplane helm sources releases images patroni)
 cmd=${1:-status}; shift || true
 comps=("$@"); [ ${#comps[@]} -gt 0 ] || comps=("${ALL[@]}")
 for c in "${comps[@]}"; do [ -d "$LAB_ROOT/$c" ] || die "unknown component '$c' (known: ${ALL[*]})"; done
@@ -75,5 +75,8 @@ The lab:
   tear down     make lab-down   (or $LAB_ROOT/lab.sh down)
 INFO
     ;;
-  *) die "usage: lab.sh up|down|status|info [component...]" ;;
+  inventory)
+    # the hosts' inventory: inventories/lab/hosts.yml, or the one hosts/up.sh wrote for another LAB_NODES
+    if [ -f "$LAB_DIR/hosts.env" ]; then (source "$LAB_DIR/hosts.env" && echo "$LAB_INVENTORY"); else echo "$REPO_ROOT/inventories/lab/hosts.yml"; fi ;;
+  *) die "usage: lab.sh up|down|status|info|inventory [component...]" ;;
 esac

@@ -29,9 +29,18 @@ CACHE_DIR="$BMK8S_CACHE_DIR"
 : "${LAB_BRIDGE:=bmk8s0}"
 : "${LAB_NET_PREFIX:=10.77.0}"
 LAB_BRIDGE_IP="${LAB_NET_PREFIX}.1"
-LAB_HOSTS=(master node-0 node-1 node-2)
-declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10" [node-0]="${LAB_NET_PREFIX}.11"
-                        [node-1]="${LAB_NET_PREFIX}.12" [node-2]="${LAB_NET_PREFIX}.13")
+# Hosts: master (.10) and node-0..node-(LAB_NODES-1) (.11 up); LAB_NODES=7 gives the 8-host scale lab.
+: "${LAB_NODES:=3}"
+[[ "$LAB_NODES" =~ ^[1-9][0-9]?$ ]] && [ "$LAB_NODES" -le 40 ] || { echo "lab: LAB_NODES must be 1-40, got '$LAB_NODES'" >&2; exit 1; }
+LAB_HOSTS=(master)
+declare -A LAB_HOST_IP=([master]="${LAB_NET_PREFIX}.10")
+declare -A LAB_HOST_POD_CIDR=([master]="${LAB_POD_NET_PREFIX:=10.244}.0.0/24")   # the lab's stand-in for Calico routes these
+for ((_i = 0; _i < LAB_NODES; _i++)); do
+  LAB_HOSTS+=("node-$_i")
+  LAB_HOST_IP[node-$_i]="${LAB_NET_PREFIX}.$((11 + _i))"
+  LAB_HOST_POD_CIDR[node-$_i]="${LAB_POD_NET_PREFIX}.$((1 + _i)).0/24"
+done
+unset _i
 
 # Ports (on 127.0.0.1 and, where hosts need them, on the bridge address).
 : "${LAB_APISERVER_PORT:=6443}"

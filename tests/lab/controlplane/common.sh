@@ -8,6 +8,8 @@ CP_LOGS="$CP_DIR/logs"
 CP_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KUBECTL="$K8S_BIN/kubectl"
 ADMIN_CONF="$LAB_DIR/admin.conf"
+# The lab's kubeadm cluster's admin kubeconfig, as `kubeadm init` writes it in master's root filesystem.
+CLUSTER_ADMIN_CONF="$LAB_DIR/hosts/master/rootfs/etc/kubernetes/admin.conf"
 : "${LAB_ETCD_BIN:=$(command -v etcd || true)}"
 : "${LAB_PYTHON:=$REPO_ROOT/.venv/bin/python}"
 # Provisioner names the lab provisioner serves (stand-in for openebs hostpath and the NFS provisioners).
@@ -16,7 +18,8 @@ ADMIN_CONF="$LAB_DIR/admin.conf"
 # ours PID: PID is a running process of this component (guards against stale, reused pids).
 ours() {
   [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] \
-    && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF -e "$K8S_BIN/" -e "$CP_DIR/" -e "lab_provisioner.py --kubeconfig $ADMIN_CONF"
+    && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF -e "$K8S_BIN/" -e "$CP_DIR/" -e "lab_provisioner.py --kubeconfig $ADMIN_CONF" \
+        -e "lab_loadbalancer.py --kubeconfig $CLUSTER_ADMIN_CONF"
 }
 
 # alive NAME: the process in $CP_DIR/NAME.pid is running.

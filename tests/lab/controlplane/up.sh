@@ -89,6 +89,9 @@ start kwok "$K8S_BIN/kwok" --kubeconfig "$ADMIN_CONF" \
 # Stand-in for the real dynamic provisioners (see lab_provisioner.py).
 start lab-provisioner "$LAB_PYTHON" "$CP_HERE/lab_provisioner.py" --kubeconfig "$ADMIN_CONF" \
   --provisioners "$LAB_PV_PROVISIONERS" --root "$LAB_DIR/pv"
+# Stand-in for MetalLB's controller on the lab's kubeadm cluster (see lab_loadbalancer.py): it waits until
+# `kubeadm init` has written the cluster's admin kubeconfig on master.
+start lab-loadbalancer "$LAB_PYTHON" "$CP_HERE/lab_loadbalancer.py" --kubeconfig "$CLUSTER_ADMIN_CONF"
 
 wait_for kube-controller-manager 60 curl -fsSk https://127.0.0.1:10257/healthz
 wait_for kube-scheduler 60 curl -fsSk https://127.0.0.1:10259/healthz

@@ -74,6 +74,39 @@ remove_veth() {
   if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" 2>/dev/null || true; fi
 }
 
+# Kernel tunables the kubelet checks or writes but a host cannot set (vm.*, kernel.*, fs.* are the machine's:
+# the kernel is shared). Set at the outer level by up.sh, the old values put back by down.sh.
+# fs.inotify.max_user_instances: every host's systemd, containerd and kubelet take inotify instances of the one
+# root user; with 8 hosts the default 128 runs out ("inotify_init: too many open files" in the kubelet).
+LAB_TUNABLES=(vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1 fs.inotify.max_user_instances=8192)
+TUNABLES_SAVED="$LAB_DIR/hosts-sysctl.orig"
+
+tunables_up() {
+  [ -f "$TUNABLES_SAVED" ] || sysctl -e "${LAB_TUNABLES[@]%%=*}" | sed 's/ = /=/' > "$TUNABLES_SAVED"
+  sysctl -q -w "${LAB_TUNABLES[@]}"
+}
+
+tunables_down() {
+  [ -f "$TUNABLES_SAVED" ] || return 0
+  sysctl -q -p "$TUNABLES_SAVED" && rm -f "$TUNABLES_SAVED"
+}
+
+# The per-host cgroup v1 subtrees a host's lab-cgroups unit made (bmk8s-<host> under every controller; the
+# memory one under this machine's own cgroup) outlive the host: kill what is left in them, then remove them
+# bottom-up, retrying while the last exits are reaped.
+remove_kubelet_cgroups() {
+  local name=$1 i
+  for ((i = 0; i < 20; i++)); do
+    find /sys/fs/cgroup/*/ -path "*/bmk8s-$name/*" -name cgroup.procs -exec cat {} + 2>/dev/null |
+      while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done
+    find /sys/fs/cgroup/*/ -depth -type d \( -path "*/bmk8s-$name/*" -o -name "bmk8s-$name" \) \
+      -exec rmdir {} + 2>/dev/null || true
+    [ -z "$(find /sys/fs/cgroup/*/ -maxdepth 4 -type d -name "bmk8s-$name" 2>/dev/null)" ] && return 0
+    sleep 0.5
+  done
+  log "hosts: cgroup directories of $name are left: find /sys/fs/cgroup -name bmk8s-$name"
+}
+
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 lab_ssh() {

@@ -29,6 +29,7 @@ for n in "${names[@]}"; do
   kill -KILL $(host_pids "$n") 2>/dev/null || true
   for _ in $(seq 25); do [ -z "$(host_pids "$n")" ] && break; sleep 0.2; done
   remove_cgroups "$n"
+  remove_kubelet_cgroups "$n"
   remove_veth "$n"
 done
 for cg in $(host_cgroups lab); do rmdir "$(dirname "$cg")" 2>/dev/null || true; done
@@ -40,5 +41,6 @@ if [ -d "$HOSTS_DIR" ]; then
 fi
 ip link show "$LAB_BRIDGE" >/dev/null 2>&1 && ip link del "$LAB_BRIDGE"
 proxy_down
+tunables_down
 rm -rf "$HOSTS_DIR" "$LAB_DIR/hosts.env"
 log "hosts down"

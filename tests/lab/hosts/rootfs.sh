@@ -57,6 +57,10 @@ Gateway=$LAB_BRIDGE_IP
 LinkLocalAddressing=no
 IPv6AcceptRA=no
 EOF
+  for h in "${LAB_HOSTS[@]}"; do   # the stand-in for Calico's routing: every other host's pod /24 via that host
+    [ "$h" = "$name" ] || printf '\n[Route]\nDestination=%s\nGateway=%s\n' "${LAB_HOST_POD_CIDR[$h]}" "${LAB_HOST_IP[$h]}"
+  done >> "$root/etc/systemd/network/10-host0.network"
+  rootfs_kubelet_ready "$name" "$root"
   echo "Acquire::http::Proxy \"$LAB_APT_PROXY_URL\";" > "$root/etc/apt/apt.conf.d/01lab-proxy"
 
   install -d -m 0700 "$root/root/.ssh"
@@ -72,6 +76,40 @@ EOF
   systemctl --root="$root" --quiet enable systemd-networkd.service ssh.service
   # Timers that would grab the dpkg lock in the middle of a playbook run.
   systemctl --root="$root" --quiet mask apt-daily.timer apt-daily-upgrade.timer
+}
+
+# What a kubelet needs in an nspawn host that a bare-metal host has (docs/lab.md, "Kubelets in nspawn hosts"):
+# writable per-host cgroup v1 subtrees and /dev/kmsg before containerd starts (lab-cgroups.service), an
+# upstream resolv.conf for CoreDNS that is not loopback, and the pod network the lab stands in for Calico with.
+rootfs_kubelet_ready() {
+  local name=$1 root=$2
+  install -D -m 0755 "$LAB_ROOT/hosts/host-cgroups.sh" "$root/usr/local/sbin/lab-cgroups"
+  cat > "$root/etc/systemd/system/lab-cgroups.service" <<EOF
+[Unit]
+Description=lab: per-host cgroup v1 subtrees and /dev/kmsg for containerd and the kubelet
+DefaultDependencies=no
+After=local-fs.target
+Before=containerd.service kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/lab-cgroups
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl --root="$root" --quiet enable lab-cgroups.service
+  # CoreDNS forwards to the kubelet's resolvConf; the hosts' own one has no nameserver (= 127.0.0.1: a loop).
+  mkdir -p "$root/etc/kubernetes" "$root/etc/cni/net.d"
+  echo "nameserver $LAB_BRIDGE_IP" > "$root/etc/kubernetes/upstream-resolv.conf"
+  # The pod network: the CNI plugins' bridge with this host's static /24 (routes to the others' in networkd).
+  cat > "$root/etc/cni/net.d/10-lab-bridge.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "lab-bridge", "plugins": [
+  {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "${LAB_HOST_POD_CIDR[$name]}"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+EOF
 }
 
 rootfs_prepare_host() {

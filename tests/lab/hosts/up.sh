@@ -79,12 +79,36 @@ wait_host() {
 check_prereqs
 ensure_ssh_key
 bridge_up
+tunables_up
 proxy_up
 rootfs_build_tarball
 for h in "${LAB_HOSTS[@]}"; do rootfs_prepare_host "$h"; boot_host "$h"; done
 for h in "${LAB_HOSTS[@]}"; do wait_host "$h"; done
 
-env_lines=("LAB_INVENTORY=$REPO_ROOT/inventories/lab/hosts.yml" "LAB_SSH_KEY=$SSH_KEY"
+# The inventory: the committed one for the default four hosts, else one written beside it (so that it shares
+# inventories/lab/group_vars) with the same groups and the first workers' labels.
+inventory="$REPO_ROOT/inventories/lab/hosts.yml"
+if [ "${#LAB_HOSTS[@]}" != 4 ]; then
+  inventory="$REPO_ROOT/inventories/lab/hosts-${#LAB_HOSTS[@]}.yml"
+  {
+    echo "---"
+    echo "# Written by tests/lab/hosts/up.sh for LAB_NODES=$LAB_NODES (not committed); see inventories/lab/hosts.yml."
+    echo "all:"
+    echo "  children:"
+    echo "    k8s_cluster:"
+    echo "      children:"
+    echo "        kube_control_plane:"
+    echo "          hosts:"
+    echo "            master: {ansible_host: ${LAB_HOST_IP[master]}}"
+    echo "        kube_node:"
+    echo "          hosts:"
+    for h in "${LAB_HOSTS[@]:1}"; do echo "            $h: {ansible_host: ${LAB_HOST_IP[$h]}}"; done
+    echo "    k8s_api:"
+    echo "      hosts:"
+    echo "        master:"
+  } > "$inventory"
+fi
+env_lines=("LAB_INVENTORY=$inventory" "LAB_NODES=$LAB_NODES" "LAB_SSH_KEY=$SSH_KEY"
            "LAB_HOSTS='${LAB_HOSTS[*]}'" "LAB_BRIDGE=$LAB_BRIDGE" "LAB_BRIDGE_IP=$LAB_BRIDGE_IP"
            "LAB_APT_PROXY_URL=$LAB_APT_PROXY_URL")
 for h in "${LAB_HOSTS[@]}"; do
@@ -92,4 +116,4 @@ for h in "${LAB_HOSTS[@]}"; do
   env_lines+=("$var=${LAB_HOST_IP[$h]}")
 done
 write_env hosts "${env_lines[@]}"
-log "hosts up: ${LAB_HOSTS[*]} (inventory inventories/lab/hosts.yml, env $LAB_DIR/hosts.env)"
+log "hosts up: ${LAB_HOSTS[*]} (inventory ${inventory#"$REPO_ROOT"/}, env $LAB_DIR/hosts.env)"

@@ -1,12 +1,30 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # a library: the sourcing scripts use its variables
 # Versions, paths and the Go build helper shared by tests/lab/images/*.sh (sourced after ../lib.sh).
-# Opt-in groundwork for a kubeadm-made lab cluster (issue 8): not part of the default `lab.sh up`.
+# What the lab's kubeadm-made cluster pulls and downloads: kubeadm's images and the release tarballs.
 
 # What kubeadm $LAB_K8S_VERSION asks for (`kubeadm config images list`): etcd, CoreDNS and pause tags.
 : "${LAB_ETCD_VERSION:=v3.5.24}"        # image tag 3.5.24-0 (kubeadm 1.33's DefaultEtcdVersion)
 : "${LAB_COREDNS_VERSION:=v1.12.0}"     # kubeadm 1.33's CoreDNSVersion
 : "${LAB_PAUSE_VERSION:=3.10}"          # kubeadm 1.33's PauseVersion; the lab's own static pause (pause.c)
+# Upstream application images the add-on fixture charts name, which the lab stands in for on its kubeadm cluster:
+# "<image> <mode>" (modes in standin.sh: idle, exit, http:PORT). Each is the lab's busybox with standin.sh as its
+# entrypoint (and as /usr/local/bin/<command> for a chart that sets `command:`), pushed as
+# mirror/<registry>/<repository>:<tag>; the lab inventory points containerd's mirror for each registry there
+# (hosts.toml, override_path), the way an air-gapped site points it at its own mirror.
+LAB_STANDIN_IMAGES=(
+  "docker.io/openebs/provisioner-localpv:4.3.0 idle"
+  "quay.io/tigera/operator:v1.38.6 idle"
+  "quay.io/metallb/controller:v0.15.2 idle"
+  "quay.io/metallb/speaker:v0.15.2 idle"
+  "registry.k8s.io/ingress-nginx/controller:v1.13.5 http:10254"
+  "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.4 exit"
+  "quay.io/jetstack/cert-manager-controller:v1.18.2 idle"
+  "quay.io/jetstack/cert-manager-webhook:v1.18.2 idle"
+  "quay.io/jetstack/cert-manager-cainjector:v1.18.2 idle"
+  "quay.io/jetstack/cert-manager-startupapicheck:v1.18.2 exit"
+)
+LAB_STANDIN_COMMANDS=(operator)   # commands the fixture charts set (tigera-operator runs `operator`)
 # Release tarballs for the files mirror (all built through the Go module proxy).
 : "${LAB_CONTAINERD_VERSION:=v2.1.4}"
 : "${LAB_RUNC_VERSION:=v1.3.3}"

@@ -57,4 +57,13 @@ image pause "$LAB_PAUSE_VERSION" --add "$IMG_CACHE/pause-$LAB_PAUSE_VERSION/bin/
 # The lab's own small image with a shell (for fixture charts' pods and `kubectl exec`), not kubeadm's.
 BUSYBOX_TAG=$("$IMG_HERE/busybox.sh")
 image lab/busybox "$BUSYBOX_TAG" --tree "$IMG_CACHE/busybox/root" --entrypoint '["/bin/sh"]'
+# Stand-ins for upstream application images (LAB_STANDIN_IMAGES, standin.sh): a Deployment, DaemonSet or Job that
+# runs the image's entrypoint or a listed command becomes ready or complete (nothing of the application runs).
+standin_args=(--tree "$IMG_CACHE/busybox/root" --add "$IMG_HERE/standin.sh=/lab-standin")
+for c in "${LAB_STANDIN_COMMANDS[@]}"; do standin_args+=(--symlink "/usr/local/bin/$c=/lab-standin"); done
+for entry in "${LAB_STANDIN_IMAGES[@]}"; do
+  ref=${entry% *}
+  image "mirror/${ref%:*}" "${ref##*:}" "${standin_args[@]}" --env "LAB_STANDIN_MODE=${entry##* }" \
+    --entrypoint '["/lab-standin"]'
+done
 log "images: pushed to $LAB_REGISTRY in $(( $(date +%s) - start ))s"

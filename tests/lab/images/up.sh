@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Opt-in lab component (`tests/lab/lab.sh up images`, not in the default list): the images that
+# The images part of the lab (`tests/lab/lab.sh up images`, in the default list): the images that
 # `kubeadm config images list --kubernetes-version $LAB_K8S_VERSION` names, built from the lab's own
 # static binaries (tests/lab/controlplane/build.sh, tests/lab/images/build.sh) as single-layer OCI images
 # (tests/lab/images/oci.py, no Docker) and pushed to the lab's registry under registry.k8s.io's

@@ -19,6 +19,7 @@ source "$LAB_ROOT/releases/docker_repo.sh"
 source "$LAB_DIR/sources.env"
 "$LAB_ROOT/releases/build.sh" publish
 publish_docker_repo
+publish_apt_repo   # again, now with cri-tools and kubernetes-cni from these tarballs
 bridge="http://$LAB_BRIDGE_IP:$LAB_MIRROR_PORT"
 write_env releases "LAB_RELEASES_URL=$LAB_FILES_URL" "LAB_RELEASES_URL_BRIDGE=$bridge/files" \
   "LAB_CONTAINERD_VERSION=$LAB_CONTAINERD_VERSION" "LAB_RUNC_VERSION=$LAB_RUNC_VERSION" \

@@ -69,6 +69,7 @@ build_deb() {
   local name=$1 version=$2 depends=$3 description=$4 pool=$5; shift 5
   local deb="$pool/${name}_${version}_${APT_DEB_ARCH}.deb" root spec sources=""
   for spec in "$@"; do sources+=$(sha256sum "${spec%%:*}" | cut -c1-64); done
+  sources+=" $depends"
   # Reused while the same binaries built it (a rebuilt binary of the same version makes a new .deb).
   [ -s "$deb" ] && [ "$(cat "$deb.sources" 2>/dev/null)" = "$sources" ] && return 0
   root=$(mktemp -d)
@@ -105,10 +106,33 @@ ensure_gpg_key() {
 }
 
 # publish_apt_repo: debs for whatever binaries exist, indexes, signatures; sets APT_REPO_PATH.
+# release_tarball PROJECT GLOB: the newest of the releases part's tarballs (tests/lab/releases/build.sh), or "".
+release_tarball() {
+  { find "$CACHE_DIR/lab-releases/$1" -name "$2" 2>/dev/null || true; } | sort -V | tail -n1
+}
+
 publish_apt_repo() {
-  local kubectl kubelet kubeadm crictl version minor repo pool dep_kubelet=
+  local kubectl kubelet kubeadm crictl version minor repo pool dep_kubelet='' unpack cni_tgz crictl_tgz cni_version=''
+  local crictl_version="" spec cni_specs=() kubelet_deps="iptables (>= 1.4.21), iproute2, mount, util-linux, conntrack, ethtool, socat"
   kubectl=$(k8s_binary kubectl) kubelet=$(k8s_binary kubelet) kubeadm=$(k8s_binary kubeadm)
   crictl=$(k8s_binary crictl)
+  # cri-tools and kubernetes-cni from the release tarballs, once the releases part has built them (its up.sh
+  # publishes the repo again); kubelet then depends on kubernetes-cni as pkgs.k8s.io's does.
+  unpack=$(mktemp -d)
+  crictl_tgz=$(release_tarball cri-tools 'crictl-v*-linux-amd64.tar.gz')
+  if [ -z "$crictl" ] && [ -n "$crictl_tgz" ]; then
+    tar -C "$unpack" -xzf "$crictl_tgz" crictl && crictl=$unpack/crictl
+    crictl_version=$(basename "$(dirname "$crictl_tgz")")
+  fi
+  cni_tgz=$(release_tarball cni-plugins 'cni-plugins-linux-amd64-v*.tgz')
+  if [ -n "$cni_tgz" ]; then
+    mkdir -p "$unpack/cni" && tar -C "$unpack/cni" -xzf "$cni_tgz"
+    cni_version=$(basename "$(dirname "$cni_tgz")")
+    for spec in "$unpack"/cni/*; do
+      [ -x "$spec" ] && [ -f "$spec" ] && cni_specs+=("$spec:opt/cni/bin/$(basename "$spec")")
+    done
+    kubelet_deps="kubernetes-cni (>= 1.2.0), $kubelet_deps"
+  fi
   [ -n "$kubectl$kubelet$kubeadm" ] || die "sources: no kubernetes binaries in $K8S_BIN (run tests/lab/helm/install.sh for kubectl)"
   version=$(binary_version "${kubeadm:-${kubelet:-$kubectl}}")
   minor=$(echo "$version" | cut -d. -f1-2)
@@ -121,12 +145,15 @@ publish_apt_repo() {
       "Command-line client of the Kubernetes API" "$pool" "$kubectl:usr/bin/kubectl"
   fi
   if [ -n "$crictl" ]; then
-    build_deb cri-tools "$(binary_version "$crictl" | cut -c2-)-$LAB_APT_REVISION" "" \
+    build_deb cri-tools "$(echo "${crictl_version:-$(binary_version "$crictl")}" | cut -c2-)-$LAB_APT_REVISION" "" \
       "Command-line client of CRI runtimes" "$pool" "$crictl:usr/bin/crictl"
   fi
+  if [ -n "$cni_version" ]; then
+    build_deb kubernetes-cni "${cni_version#v}-$LAB_APT_REVISION" "" \
+      "Container Network Interface plugins for the kubelet" "$pool" "${cni_specs[@]}"
+  fi
   if [ -n "$kubelet" ]; then
-    build_deb kubelet "$(binary_version "$kubelet" | cut -c2-)-$LAB_APT_REVISION" \
-      "iptables (>= 1.4.21), iproute2, mount, util-linux, conntrack, ethtool, socat" \
+    build_deb kubelet "$(binary_version "$kubelet" | cut -c2-)-$LAB_APT_REVISION" "$kubelet_deps" \
       "Kubernetes node agent" "$pool" "$kubelet:usr/bin/kubelet"
     dep_kubelet="kubelet (>= 1.30.0), "
   fi
@@ -150,6 +177,7 @@ publish_apt_repo() {
     gpg --batch --armor --export > Release.key
   )
   gpgconf --kill gpg-agent 2>/dev/null || true
+  rm -rf "$unpack"
   APT_PACKAGE_VERSION="$(echo "$version" | cut -c2-)-$LAB_APT_REVISION"
   log "sources: apt repo /$APT_REPO_PATH/ with $(grep -c '^Package:' "$repo/Packages") package(s)"
 }

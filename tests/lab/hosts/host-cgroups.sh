@@ -4,7 +4,8 @@
 # a fresh mount shows the hierarchy from the cgroup-namespace root, which every host shares, so each
 # controller gets a bmk8s-<hostname> directory that is bind-mounted onto /sys/fs/cgroup/<controller>.
 # The fresh mount is unmounted again: while it is mounted, libcontainer (kubelet) finds it first in
-# mountinfo and looks for kubepods.slice there. Also: /dev/kmsg for the kubelet, and IPv4 forwarding.
+# mountinfo and looks for kubepods.slice there. Also /dev/kmsg for the kubelet (nspawn's /dev is a fresh tmpfs at
+# every boot). IPv4 forwarding is the product's job (node_prep's sysctl file).
 set -eu
 host=$(hostname)
 mount -o remount,rw /sys/fs/cgroup
@@ -26,4 +27,3 @@ for c in memory cpu cpuacct pids devices cpuset freezer blkio; do
   umount "$full"
 done
 [ -e /dev/kmsg ] || ln -s /dev/console /dev/kmsg
-sysctl -q -w net.ipv4.ip_forward=1
