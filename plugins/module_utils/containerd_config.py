@@ -105,6 +105,11 @@ def hosts_config(registry):
         doc["server"] = registry["server"]
     if registry.get("hosts"):
         doc["host"] = {url: dict(opts or {}) for url, opts in registry["hosts"].items()}
+    server = str(registry.get("server") or "")
+    if server.startswith("http://") and server not in doc.get("host", {}):
+        # containerd 1.6 resolves a plain-HTTP `server` over HTTPS ("server gave HTTP response to HTTPS client")
+        # unless the same URL is also a host entry; 1.7 and 2.x accept either.
+        doc.setdefault("host", {})[server] = {"capabilities": ["pull", "resolve"]}
     if not doc:
         raise ContainerdConfigError("a registry entry needs server or hosts")
     return doc

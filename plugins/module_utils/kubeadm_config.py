@@ -17,6 +17,8 @@ import re
 from ansible_collections.baremetal.k8s.plugins.module_utils.containerd_config import merge
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+INIT_TOKEN_TTL = "15m0s"
 _VERSION = re.compile(r"^v?([0-9]+)\.([0-9]+)\.([0-9]+)$")
 
 
@@ -52,7 +54,7 @@ def documents(
     control_plane_endpoint="",
     image_repository="",
     cert_sans=(),
-    cri_socket="unix:///run/containerd/containerd.sock",
+    cri_socket=CRI_SOCKET,
     init_overrides=None,
     cluster_overrides=None,
     kubelet_overrides=None,
@@ -72,6 +74,9 @@ def documents(
         "kind": "InitConfiguration",
         "localAPIEndpoint": {"advertiseAddress": str(advertise_address), "bindPort": int(bind_port)},
         "nodeRegistration": {"name": str(node_name), "criSocket": cri_socket},
+        # kubeadm init always makes a bootstrap token (24 h by default); workers join with their own token made at
+        # join time, so this one only has to outlive the init.
+        "bootstrapTokens": [{"ttl": INIT_TOKEN_TTL, "description": "made by kubeadm init (baremetal.k8s)"}],
     }
     cluster = {
         "apiVersion": KUBEADM_API,
@@ -92,3 +97,84 @@ def documents(
         proxy = {"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration"}
         docs.append(merge(proxy, kube_proxy_overrides))
     return docs
+
+
+def join_document(api_server_endpoint, token, ca_cert_hashes, node_name, *, cri_socket=CRI_SOCKET, overrides=None):
+    """A JoinConfiguration for a worker: bootstrap-token discovery pinned by the CA's public key hash(es)."""
+    if not re.match(r"^[^\s/:]+:[0-9]+$", str(api_server_endpoint)):
+        raise KubeadmConfigError("the API server endpoint must be HOST:PORT, got %r" % (api_server_endpoint,))
+    if not re.match(r"^[a-z0-9]{6}\.[a-z0-9]{16}$", str(token)):
+        raise KubeadmConfigError("the bootstrap token is not in the form [a-z0-9]{6}.[a-z0-9]{16}")
+    hashes = [str(h) for h in ca_cert_hashes]
+    if not hashes or not all(re.match(r"^sha256:[0-9a-f]{64}$", h) for h in hashes):
+        raise KubeadmConfigError("CA certificate hashes must be sha256:<64 hex digits>, got %r" % (hashes,))
+    join = {
+        "apiVersion": KUBEADM_API,
+        "kind": "JoinConfiguration",
+        "discovery": {
+            "bootstrapToken": {
+                "apiServerEndpoint": str(api_server_endpoint),
+                "token": str(token),
+                "caCertHashes": hashes,
+            }
+        },
+        "nodeRegistration": {"name": str(node_name), "criSocket": cri_socket},
+    }
+    return merge(join, overrides)
+
+
+_JOIN_COMMAND = re.compile(
+    r"kubeadm join (?P<endpoint>\S+) --token (?P<token>\S+)\s+(?P<hashes>(?:--discovery-token-ca-cert-hash \S+\s*)+)"
+)
+
+
+def parse_join_command(text):
+    """(endpoint, token, [hashes]) from `kubeadm token create --print-join-command`'s output."""
+    match = _JOIN_COMMAND.search(" ".join(str(text).replace("\\", " ").split()))
+    if not match:
+        raise KubeadmConfigError("no join command in `kubeadm token create --print-join-command`'s output")
+    hashes = re.findall(r"--discovery-token-ca-cert-hash (\S+)", match.group("hashes"))
+    return match.group("endpoint"), match.group("token"), hashes
+
+
+# ClusterConfiguration fields that must match between the running cluster and the inventory, and what to do
+# when they do not: the version moves with playbooks/upgrade.yml; the others are fixed when the cluster is made.
+DRIFT_FIELDS = (
+    ("kubernetesVersion", "kubernetes_version", "upgrade with playbooks/upgrade.yml"),
+    ("clusterName", "cluster_name", "fixed at kubeadm init"),
+    ("networking.podSubnet", "pod_subnet", "fixed at kubeadm init"),
+    ("networking.serviceSubnet", "service_subnet", "fixed at kubeadm init"),
+    ("networking.dnsDomain", "dns_domain", "fixed at kubeadm init"),
+    ("controlPlaneEndpoint", "endpoint", "fixed at kubeadm init"),
+    ("imageRepository", "image_repository", "change it with playbooks/upgrade.yml"),
+    ("apiServer.certSANs", "cert_sans", "the API server certificate was made with the cluster's SANs"),
+)
+
+
+def _field(doc, path):
+    for key in path.split("."):
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+def drift(running, desired):
+    """[{field, option, running, desired, hint}] where the running cluster's ClusterConfiguration (the
+    kube-system/kubeadm-config ConfigMap) differs from the desired one. Fields left unset in the desired
+    document take kubeadm's defaults; they count as a difference only where kubeadm has no default."""
+    defaults = {
+        "clusterName": "kubernetes",
+        "networking.dnsDomain": "cluster.local",
+        "imageRepository": "registry.k8s.io",
+    }
+    out = []
+    for path, option, hint in DRIFT_FIELDS:
+        have, want = _field(running, path), _field(desired, path)
+        have = defaults.get(path) if have in (None, "", []) else have
+        want = defaults.get(path) if want in (None, "", []) else want
+        if path == "apiServer.certSANs":
+            have, want = sorted(have or []), sorted(want or [])
+        if have != want:
+            out.append({"field": path, "option": option, "running": have, "desired": want, "hint": hint})
+    return out
