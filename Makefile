@@ -65,7 +65,7 @@ test: system-deps venv collection-link ## everything (CI): lint, sanity, unit, l
 
 lab: system-deps venv collection-link ## the main job on the embedded default: bring up the lab, run playbooks/site.yml on it
 	$(LAB) up
-	ansible-playbook -i inventories/lab/hosts.yml playbooks/site.yml
+	ansible-playbook -i "$$($(LAB) inventory)" playbooks/site.yml
 	$(LAB) info
 
 lab-up: system-deps venv collection-link ## bring up the lab (or reuse what is up) without running site.yml

@@ -7,8 +7,9 @@ source tests/lab/lib.sh
 need_root
 secs() { local t0=$EPOCHREALTIME; "$@" >/dev/null; awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'; }
 
+echo "bench: hosts: $(tests/lab/lab.sh inventory | xargs grep -c "ansible_host")"
 echo "bench: lab up (reuses what is up): $(secs tests/lab/lab.sh up) s"
-inv=inventories/lab/hosts.yml
+inv=$(tests/lab/lab.sh inventory)   # LAB_NODES=7 make bench: the 8-host lab
 echo "bench: site.yml converge: $(secs ansible-playbook -i "$inv" playbooks/site.yml) s"
 echo "bench: site.yml no-op re-run: $(secs ansible-playbook -i "$inv" playbooks/site.yml) s"
 echo "bench: site.yml --check on the converged lab: $(secs ansible-playbook -i "$inv" playbooks/site.yml --check) s"

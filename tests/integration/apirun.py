@@ -1,11 +1,9 @@
 """Run a collection role on localhost against the lab's API server, as an AWX execution environment would: the
 lab's admin kubeconfig, the lab's helm with a private helm home, the repository's Python (kubernetes library)."""
 
-import ipaddress
 import json
 import os
 import subprocess
-import threading
 import uuid
 from pathlib import Path
 
@@ -89,71 +87,26 @@ def run_role(env: dict, tmp_path: Path, role: str, variables: dict, *flags: str)
     return proc.returncode, stats, proc.stdout + proc.stderr
 
 
-class LoadBalancerStandin(threading.Thread):
+class LoadBalancerStandin:
     """Plays MetalLB's controller for LoadBalancer Services in the given namespaces (the lab's nodes are kwok's, so
-    the real controller never runs): gives each an address from the IPAddressPool its `metallb.io/address-pool`
-    annotation names (the requested spec.loadBalancerIP when it is in that pool), so `helm --wait` sees it ready."""
+    the real controller never runs): tests/lab/controlplane/lab_loadbalancer.py, the same stand-in the lab runs for
+    its kubeadm cluster, gives each an address from the pool its `metallb.io/address-pool` annotation names."""
 
     def __init__(self, env: dict, namespaces: list[str]):
-        super().__init__(daemon=True)
-        self.env, self.namespaces, self.stopped = env, set(namespaces), threading.Event()
+        self.cmd = [
+            str(REPO / ".venv/bin/python"),
+            str(REPO / "tests/lab/controlplane/lab_loadbalancer.py"),
+            "--kubeconfig",
+            env["KUBECONFIG"],
+            "--namespaces",
+            ",".join(namespaces),
+        ]
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=10)
-
-    def run(self) -> None:
-        while not self.stopped.wait(1):
-            try:
-                self.assign()
-            except (ValueError, KeyError, subprocess.CalledProcessError):
-                continue
-
-    def assign(self) -> None:
-        services = [
-            s
-            for s in kubectl_json(self.env, "get", "services", "-A")["items"]
-            if s["spec"].get("type") == "LoadBalancer"
-        ]
-        pools = {
-            p["metadata"]["name"]: p for p in kubectl_json(self.env, "get", "ipaddresspools.metallb.io", "-A")["items"]
-        }
-        used = {i.get("ip") for s in services for i in s["status"].get("loadBalancer", {}).get("ingress", [])}
-        for svc in services:
-            if svc["metadata"]["namespace"] not in self.namespaces or svc["status"].get("loadBalancer", {}).get(
-                "ingress"
-            ):
-                continue
-            pool = pools.get((svc["metadata"].get("annotations") or {}).get("metallb.io/address-pool", ""))
-            if pool is None:
-                continue  # MetalLB leaves it pending too
-            candidates = list(addresses(pool))
-            wanted = svc["spec"].get("loadBalancerIP")
-            address = wanted if wanted in candidates else next((a for a in candidates if a not in used), None)
-            if address is None:
-                continue
-            used.add(address)
-            patch = {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}}
-            kubectl(
-                self.env,
-                "patch",
-                "service",
-                svc["metadata"]["name"],
-                "-n",
-                svc["metadata"]["namespace"],
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                json.dumps(patch),
-                check=True,
-            )
-
-
-def addresses(pool: dict):
-    for entry in pool["spec"]["addresses"]:
-        if "-" in entry:
-            first, last = (ipaddress.ip_address(x.strip()) for x in entry.split("-"))
-            for n in range(int(first), int(last) + 1):
-                yield str(ipaddress.ip_address(n))
-        else:
-            yield from (str(a) for a in ipaddress.ip_network(entry, strict=False).hosts())
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -46,8 +46,23 @@ def converge_twice_and_check(play: Path, tmp_path: Path, hosts: list[str], *flag
     for mode in ((), ("--check", "--diff")):
         again, stats = run(play, tmp_path, *flags, *mode, extra=extra)
         assert again.returncode == 0, again.stdout[-4000:]
-        assert changed(stats) == dict.fromkeys(hosts, 0), (mode, changed(stats))
+        assert changed(stats) == dict.fromkeys(hosts, 0), (mode, changed(stats), changed_tasks(again))
     return proc
+
+
+def changed_tasks(proc: subprocess.CompletedProcess) -> list[str]:
+    """'host: task name' for every changed task result of a json-callback run (to say why a run was not a no-op)."""
+    try:
+        plays = json.loads(proc.stdout)["plays"]
+    except (ValueError, KeyError):
+        return ["(no json output)"]
+    return [
+        f"{host}: {task['task']['name']}"
+        for play in plays
+        for task in play["tasks"]
+        for host, res in task["hosts"].items()
+        if res.get("changed")
+    ]
 
 
 def changed(stats: dict) -> dict:

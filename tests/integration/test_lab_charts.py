@@ -8,8 +8,8 @@ tests/invalid-*.yaml must fail with its `# expect:` text and leave nothing behin
 for a second run with the same values, and uninstall must remove the release. One chart also comes from the OCI
 registry, and DevStats is also installed in stages (one release per part) as its README does.
 
-The lab has no load-balancer controller, so `MetalLBStandin` plays MetalLB's controller: it gives LoadBalancer
-Services in the test namespaces an address from the IPAddressPool they name (`metallb.io/address-pool`), or from an
+The lab has no load-balancer controller, so `LoadBalancerStandin` (apirun) plays MetalLB's controller: it gives
+LoadBalancer Services an address from the IPAddressPool they name (`metallb.io/address-pool`), or from an
 auto-assign pool; without one they stay pending as with MetalLB.
 """
 
@@ -19,7 +19,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import labenv
 import pytest
 import yaml
+from apirun import LoadBalancerStandin
 
 pytestmark = pytest.mark.lab  # the lab's own tests: their own tier (make lab-test), they bring parts up
 
@@ -158,7 +158,7 @@ def cluster(lab):
     """The lab while the tests run; afterwards every trace of them is removed (the lab keeps running)."""
     crds_before = lab.crd_names()
     state = {"labelled": [], "cluster_objects": []}
-    standin = MetalLBStandin(lab)
+    standin = LoadBalancerStandin(lab.env, [])  # every namespace
     standin.start()
     yield state
     standin.stop()
@@ -186,77 +186,6 @@ def cleanup(lab: Lab, state: dict, crds_before: set) -> None:
             lab.kubectl("delete", "crd", name, "--ignore-not-found", check=False)
     for node, key in state["labelled"]:
         lab.kubectl("label", "node", node, f"{key}-", check=False)
-
-
-class MetalLBStandin(threading.Thread):
-    """Assigns LoadBalancer Services in the test namespaces an address from a MetalLB IPAddressPool."""
-
-    def __init__(self, lab: Lab):
-        super().__init__(daemon=True)
-        self.lab = lab
-        self.stopped = threading.Event()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=10)
-
-    def run(self) -> None:
-        while not self.stopped.wait(1):
-            try:
-                self.assign()
-            except (AssertionError, json.JSONDecodeError, subprocess.TimeoutExpired):
-                continue
-
-    def pools(self) -> list:
-        res = self.lab.kubectl("get", "ipaddresspools.metallb.io", "-A", "-o", "json", check=False)
-        return json.loads(res.stdout)["items"] if res.returncode == 0 else []
-
-    def assign(self) -> None:
-        services = [s for s in self.lab.get("services", "-A")["items"] if s["spec"].get("type") == "LoadBalancer"]
-        waiting = [
-            s
-            for s in services
-            if s["metadata"]["namespace"].startswith(PREFIX)
-            and not s["status"].get("loadBalancer", {}).get("ingress")
-            and not s["spec"].get("loadBalancerClass")
-        ]
-        if not waiting:
-            return
-        pools = self.pools()
-        used = {i.get("ip") for s in services for i in s["status"].get("loadBalancer", {}).get("ingress", [])}
-        for svc in waiting:
-            wanted = (svc["metadata"].get("annotations") or {}).get("metallb.io/address-pool")
-            candidates = (
-                [p for p in pools if p["metadata"]["name"] == wanted]
-                if wanted
-                else [p for p in pools if p["spec"].get("autoAssign", True)]
-            )
-            address = next((a for p in candidates for a in pool_addresses(p) if a not in used), None)
-            if address is None:
-                continue  # MetalLB leaves it pending too
-            used.add(address)
-            patch = {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}}
-            self.lab.kubectl(
-                "patch",
-                "service",
-                svc["metadata"]["name"],
-                "-n",
-                svc["metadata"]["namespace"],
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                json.dumps(patch),
-            )
-
-
-def pool_addresses(pool: dict):
-    for entry in pool["spec"]["addresses"]:
-        if "-" in entry:
-            first, last = (ipaddress.ip_address(x.strip()) for x in entry.split("-"))
-            for n in range(int(first), int(last) + 1):
-                yield str(ipaddress.ip_address(n))
-        else:
-            yield from (str(a) for a in ipaddress.ip_network(entry, strict=False).hosts())
 
 
 def secret(name: str, data: dict, kind: str = "Opaque") -> dict:

@@ -83,7 +83,13 @@ def test_config_refuses_other_versions():
 
 
 def test_hosts_toml_for_a_plain_http_registry_and_a_mirror():
-    assert roundtrip(F["containerd_hosts"]({"server": "http://10.77.0.1:5000"})) == {"server": "http://10.77.0.1:5000"}
+    # containerd 1.6 needs the plain-HTTP server as a host entry too, or it resolves it over HTTPS
+    assert roundtrip(F["containerd_hosts"]({"server": "http://10.77.0.1:5000"})) == {
+        "server": "http://10.77.0.1:5000",
+        "host": {"http://10.77.0.1:5000": {"capabilities": ["pull", "resolve"]}},
+    }
+    own = {"http://10.77.0.1:5000": {"capabilities": ["pull"], "skip_verify": True}}
+    assert roundtrip(F["containerd_hosts"]({"server": "http://10.77.0.1:5000", "hosts": own}))["host"] == own
     doc = roundtrip(
         F["containerd_hosts"](
             {

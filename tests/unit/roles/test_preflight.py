@@ -33,13 +33,15 @@ def run(tmp_path: Path, hosts: dict, extra: dict) -> subprocess.CompletedProcess
                         },
                         "kube_node": {"hosts": {h: {**local, **v} for h, v in hosts.items()}},
                     }
-                }
+                },
+                "k8s_api": {"hosts": {next(iter(hosts)): {}}},
             }
         }
     }
     (tmp_path / "hosts.yml").write_text(json.dumps(inventory))
     (tmp_path / "play.yml").write_text(PLAY)
-    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    # no network here: the package index check is proven on the lab (tests/integration/test_site_cluster.py)
+    (tmp_path / "extra.json").write_text(json.dumps({"preflight_check_packages": False, **extra}))
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
@@ -91,3 +93,21 @@ def test_bad_input_names_the_variable(tmp_path, extra):
     res = run(tmp_path, {"master": {"cp": True}}, extra)
     assert res.returncode != 0
     assert next(iter(extra)) in res.stdout
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"kubernetes_pod_subnet": "10.244.0.0/33"}, "kubernetes_pod_subnet"),
+        ({"kubernetes_service_subnet": "10.96.0.1/12"}, "kubernetes_service_subnet"),
+        ({"kubernetes_version": "1.33"}, "kubernetes_version must be MAJOR.MINOR.PATCH"),
+        # the later roles' argument specs, checked here so that nothing has changed yet
+        ({"containerd_install_method": "podman"}, "containerd_install_method must be one of"),
+        ({"kubeadm_join_timeout": "soon"}, "kubeadm_join_timeout"),
+    ],
+)
+def test_shared_cluster_inputs_are_checked(tmp_path, extra, message):
+    res = run(tmp_path, {"master": {"cp": True}}, extra)
+    assert res.returncode != 0
+    assert message in res.stdout
+    assert "after preflight" not in res.stdout

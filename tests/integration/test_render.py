@@ -1,0 +1,136 @@
+"""playbooks/render.yml: every add-on release site.yml installs, exported as files without a cluster (the k8s_api
+host is never contacted), no secret in them, and each values file accepted by the chart it is for (the lab's
+fixture charts, whose schemas follow upstream) in an offline `helm template`."""
+
+import subprocess
+
+import labenv
+import yaml
+from rolerun import REPO, run
+
+RENDER = REPO / "playbooks" / "render.yml"
+REPO_PASSWORD = "render-test-Repo-Secret-7"
+RELEASES = {  # namespace/release -> fixture chart
+    "tigera-operator/calico": "tigera-operator",
+    "openebs/openebs": "openebs",
+    "nfs-provisioner/local-storage-nfs": "nfs-server-provisioner",
+    "metallb-system/metallb": "metallb",
+    "devstats-test/ingress-nginx-test": "ingress-nginx",
+    "devstats-prod/ingress-nginx-prod": "ingress-nginx",
+    "cert-manager/cert-manager": "cert-manager",
+}
+
+
+def variables(export_dir, **extra):
+    return {
+        "k8s_export_dir": str(export_dir),
+        # an API host that refuses connections (a closed loopback port): render.yml must not contact it
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 9,
+        "kubernetes_pod_subnet": "10.244.0.0/16",
+        "openebs_repo": {
+            "name": "lab-charts",
+            "url": "http://10.77.0.1:8080",
+            "username": "lab",
+            "password": REPO_PASSWORD,
+        },
+        "metallb_pools": {
+            "test": {"addresses": ["10.77.0.200-10.77.0.209"]},
+            "prod": {"addresses": ["10.77.0.220/30"]},
+        },
+        "ingress_nginx_controllers": [
+            {"namespace": "devstats-test", "class": "nginx-test", "pool": "test", "release": "ingress-nginx-test"},
+            {
+                "namespace": "devstats-prod",
+                "class": "nginx-prod",
+                "pool": "prod",
+                "release": "ingress-nginx-prod",
+                "load_balancer_ip": "10.77.0.221",
+            },
+        ],
+        "cert_manager_acme_email": "ops@example.org",
+        "cert_manager_issuers": [
+            {"name": "letsencrypt-test", "namespace": "devstats-test", "ingress_class": "nginx-test"}
+        ],
+    } | extra
+
+
+def exported(root):
+    return {f"{p.parent.parent.name}/{p.parent.name}" for p in root.glob("*/*/release.yaml")}
+
+
+def test_render_exports_every_release_without_secrets(tmp_path):
+    out = tmp_path / "export"
+    proc, stats = run(RENDER, tmp_path, "-vvv", extra=variables(out))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert exported(out) == set(RELEASES), sorted(exported(out))
+    texts = "".join(p.read_text() for p in out.rglob("*.yaml"))
+    assert REPO_PASSWORD not in texts and REPO_PASSWORD not in proc.stdout + proc.stderr
+    openebs = yaml.safe_load((out / "openebs/openebs/release.yaml").read_text())
+    assert openebs["chart"]["repository"] == {
+        "name": "lab-charts",
+        "url": "http://10.77.0.1:8080",
+        "username": "lab",
+        "password": "SECRET(openebs/openebs: repository password)",
+    }
+    assert openebs["chart"]["version"] and openebs["helm_template"].startswith(
+        "helm template openebs lab-charts/openebs "
+    )
+    calico = yaml.safe_load((out / "tigera-operator/calico/values.yaml").read_text())
+    assert calico["installation"]["calicoNetwork"]["ipPools"][0]["cidr"] == "10.244.0.0/16"
+    prod = yaml.safe_load((out / "devstats-prod/ingress-nginx-prod/values.yaml").read_text())
+    assert prod["controller"]["ingressClassResource"]["name"] == "nginx-prod"
+
+
+def test_exported_values_render_with_the_charts_offline(tmp_path):
+    out = tmp_path / "export"
+    proc, _stats = run(RENDER, tmp_path, extra=variables(out))
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    helm = labenv.require("helm")["LAB_HELM"]
+    for release, chart in RELEASES.items():
+        namespace, name = release.split("/")
+        res = subprocess.run(
+            [
+                helm,
+                "template",
+                name,
+                str(REPO / "tests" / "charts" / chart),
+                "--namespace",
+                namespace,
+                "--values",
+                str(out / release / "values.yaml"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert res.returncode == 0, (release, res.stderr[-2000:])
+        assert yaml.safe_load_all(res.stdout) is not None
+
+
+def test_render_refuses_a_relative_directory_and_writes_nothing(tmp_path):
+    proc, _stats = run(RENDER, tmp_path, extra=variables("export"))
+    assert proc.returncode != 0 and "k8s_export_dir must be an absolute directory" in proc.stdout
+    assert not (REPO / "export").exists()
+
+
+def test_exporting_an_absent_release_removes_its_files(tmp_path):
+    """helm_release with state absent in export mode (no chart given) deletes the release's export directory and
+    touches no cluster; without export mode the same inputs would uninstall."""
+    out = tmp_path / "export"
+    (out / "apps" / "old").mkdir(parents=True)
+    (out / "apps" / "old" / "release.yaml").write_text("stale: true\n")
+    (out / "apps" / "kept").mkdir()
+    play = tmp_path / "absent.yml"
+    play.write_text(
+        "- name: export an absent release\n  hosts: localhost\n  gather_facts: false\n  roles:\n"
+        "    - role: baremetal.k8s.helm_release\n      helm_release_name: old\n      helm_release_namespace: apps\n"
+        "      helm_release_state: absent\n"
+        f"      helm_release_export_dir: {out}\n"
+    )
+    proc, stats = run(play, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert not (out / "apps" / "old").exists() and (out / "apps" / "kept").is_dir()
+    assert stats["localhost"]["changed"] == 1
+    again, stats = run(play, tmp_path)
+    assert again.returncode == 0 and stats["localhost"]["changed"] == 0
