@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 LAB := tests/lab/lab.sh
 
 .PHONY: help system-deps venv collection-link lint sanity unit check lab-test integration molecule test lab lab-up \
-        lab-down lab-status bench ee-context changelog clean
+        lab-down lab-status bench ee-context ee-image changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,11 @@ bench: venv collection-link ## benchmarks that print numbers (lab converge/no-op
 
 ee-context: venv ## ansible-builder create: the execution environment build context in ./context
 	tests/sanity/ee-context.sh
+
+ee-image: venv ## build the execution environment image with podman+runc from a local Debian base and check it inside (root)
+	command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap
+	tests/ee/build.sh
 
 changelog: venv ## lint changelog fragments and render CHANGELOG.md
 	antsibull-changelog lint

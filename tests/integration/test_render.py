@@ -28,6 +28,8 @@ def variables(export_dir, **extra):
         "ansible_host": "127.0.0.1",
         "ansible_port": 9,
         "kubernetes_pod_subnet": "10.244.0.0/16",
+        # every add-on (the lab inventory leaves nfs_provisioner out: its pod cannot run on the lab's hosts)
+        "addons_enabled": ["calico", "openebs", "nfs_provisioner", "metallb", "ingress_nginx", "cert_manager"],
         "openebs_repo": {
             "name": "lab-charts",
             "url": "http://10.77.0.1:8080",
