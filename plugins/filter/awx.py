@@ -36,7 +36,7 @@ def read_yaml(path):
         with open(path, encoding="utf-8") as handle:
             return yaml.safe_load(handle)
     except (OSError, yaml.YAMLError) as err:
-        raise AnsibleFilterError("awx_playbook_roles: cannot read %s: %s" % (path, err)) from None
+        raise AnsibleFilterError("awx_roles_run_by: cannot read %s: %s" % (path, err)) from None
 
 
 def playbook_roles_filter(path):
@@ -58,7 +58,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "awx_survey": survey_filter,
-            "awx_playbook_roles": playbook_roles_filter,
+            "awx_roles_run_by": playbook_roles_filter,
             "awx_credential_type": credential_type_filter,
             "awx_credential_conflicts": credential_conflicts_filter,
         }

@@ -306,7 +306,7 @@ def credential_type_problems(credential_type):
         if ftype not in ("string", "boolean"):
             problems.append("%s (%s): type must be string or boolean" % (where, fid))
             continue
-        if "default" in field and type(field["default"]) is not {"string": str, "boolean": bool}[ftype]:
+        if "default" in field and not isinstance(field["default"], {"string": str, "boolean": bool}[ftype]):
             problems.append("%s (%s): the default is not a %s" % (where, fid, ftype))
         problems.extend(
             "%s (%s): %s not allowed for boolean type" % (where, fid, key)

@@ -165,11 +165,11 @@ def test_playbook_roles_follow_imports_and_task_files():
 
 def test_playbook_roles_filter_reads_the_real_playbooks():
     playbooks = Path(__file__).resolve().parents[3] / "playbooks"
-    roles = F["awx_playbook_roles"](str(playbooks / "site.yml"))
+    roles = F["awx_roles_run_by"](str(playbooks / "site.yml"))
     assert roles[0] == "preflight" and "containerd" in roles and "calico" in roles and "helm_release" not in roles
-    assert F["awx_playbook_roles"](str(playbooks / "upgrade.yml")) == ["kubernetes_packages"]
+    assert F["awx_roles_run_by"](str(playbooks / "upgrade.yml")) == ["kubernetes_packages"]
     with pytest.raises(AnsibleFilterError, match="cannot read"):
-        F["awx_playbook_roles"](str(playbooks / "nope.yml"))
+        F["awx_roles_run_by"](str(playbooks / "nope.yml"))
 
 
 SPEC = {
@@ -189,7 +189,7 @@ def test_only_with_default_asks_what_a_blank_launch_can_prefill():
     spec, skipped = survey(SPEC, "app", only_with_default=True)
     assert [q["variable"] for q in spec["spec"]] == ["app_mode", "app_version", "app_admin_password", "app_port"]
     assert skipped == ["app_url", "app_host", "app_password"]
-    everything, _ = survey(SPEC, "app")
+    everything = survey(SPEC, "app")[0]
     assert len(everything["spec"]) == len(SPEC["options"])
 
 
