@@ -7,6 +7,7 @@ changing nothing; switching methods removes the previous one; bad input fails be
 import labenv
 import pytest
 import rolerun
+import yaml
 from rolerun import HOSTS, changed, converge_twice_and_check, run, ssh
 
 PAUSE = "10.77.0.1:5000/pause:3.10"
@@ -90,29 +91,30 @@ def test_docker_method_then_back_to_distro(env, play, tmp_path):
 
 
 def test_registries_no_longer_listed_are_removed(env, play, tmp_path):
-    registries = {
-        "10.77.0.1:5000": {"server": "http://10.77.0.1:5000"},
-        "docker.io": {
-            "server": "https://registry-1.docker.io",
-            "hosts": {"http://10.77.0.1:5000": {"capabilities": ["pull", "resolve"]}},
-        },
-    }
-    ssh(env, "master", "rm -rf /etc/containerd/certs.d/docker.io /etc/containerd/certs.d/theirs.example")
-    proc, stats = run(play, tmp_path, "--limit", "master", extra={"containerd_registries": registries})
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert changed(stats) == {"master": 2}, changed(stats)  # its directory and hosts.toml; no restart
-    text = ssh(env, "master", "cat /etc/containerd/certs.d/docker.io/hosts.toml").stdout
-    assert '[host."http://10.77.0.1:5000"]' in text and 'capabilities = ["pull", "resolve"]' in text
+    """Registries dropped from containerd_registries lose their certs.d directory (no containerd restart: hosts.toml
+    is read per pull); a directory the role did not write stays; listing them again brings them back."""
+    inventory = yaml.safe_load((rolerun.REPO / "inventories/lab/group_vars/all.yml").read_text())[
+        "containerd_registries"
+    ]
     theirs = "/etc/containerd/certs.d/theirs.example"
     ssh(env, "master", f"mkdir -p {theirs} && echo 'server = \"https://theirs.example\"' > {theirs}/hosts.toml")
+    started = ssh(env, "master", "systemctl show -p ActiveEnterTimestampMonotonic containerd").stdout
+    only_lab = {"10.77.0.1:5000": inventory["10.77.0.1:5000"]}
+    proc, stats = run(play, tmp_path, "--limit", "master", extra={"containerd_registries": only_lab})
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert changed(stats) == {"master": 1}, changed(stats)  # one task removes every dropped directory
+    assert ssh(env, "master", "ls /etc/containerd/certs.d").stdout.split() == ["10.77.0.1:5000", "theirs.example"]
+    assert ssh(env, "master", "systemctl show -p ActiveEnterTimestampMonotonic containerd").stdout == started
 
     proc, stats = run(play, tmp_path, "--limit", "master")
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert changed(stats) == {"master": 1}, changed(stats)
     listing = ssh(env, "master", "ls /etc/containerd/certs.d").stdout.split()
-    # the inventory's registries (the lab registry, docker.io's mirror) and a directory the role did not write stay
-    assert listing == ["10.77.0.1:5000", "docker.io", "theirs.example"]
-    ssh(env, "master", "rm -rf /etc/containerd/certs.d/theirs.example")
+    assert listing == sorted([*inventory, "theirs.example"]), listing
+    text = ssh(env, "master", "cat /etc/containerd/certs.d/docker.io/hosts.toml").stdout
+    assert '[host."http://10.77.0.1:5000/v2/mirror/docker.io"]' in text and 'capabilities = ["pull", "resolve"]' in text
+    ssh(env, "master", f"rm -rf {theirs}")
+    proc, stats = run(play, tmp_path, "--limit", "master")
+    assert proc.returncode == 0 and changed(stats) == {"master": 0}, changed(stats)
 
 
 @pytest.mark.parametrize(

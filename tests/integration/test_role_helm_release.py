@@ -23,7 +23,7 @@ VERSION = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
 def lab(tmp_path_factory):
     env = lab_api(tmp_path_factory, "hr")
     yield env
-    helm(env, "uninstall", "-n", env["NAMESPACE"], "hr-repo", "hr-path", "hr-oci", "--ignore-not-found")
+    helm(env, "uninstall", "-n", env["NAMESPACE"], "hr-repo", "hr-path", "hr-oci", "hr-atomic", "--ignore-not-found")
     kubectl(env, "delete", "namespace", env["NAMESPACE"], "--ignore-not-found", "--wait=false")
 
 
@@ -151,3 +151,37 @@ def test_bad_input_fails_before_any_change(lab, tmp_path, change, named):
     assert rc != 0 and named in out, out[-3000:]
     assert stats.get("changed", 0) == 0
     assert helm(lab, "status", "hr-bad", "-n", lab["NAMESPACE"]).returncode != 0
+
+
+def test_a_failing_upgrade_rolls_back_and_names_the_release(lab, tmp_path):
+    """atomic: an upgrade the API server rejects (new parameters on an existing StorageClass: they are immutable)
+    fails the play with the release named, and helm has rolled the release back to the revision that worked."""
+    good = {
+        "helm_release_name": "hr-atomic",
+        "helm_release_source": "path",
+        "helm_release_chart": str(CHART_DIR),
+        "helm_release_create_namespace": True,
+        "helm_release_values": {"persistence": {"enabled": False}, "storageClass": {"name": lab["NAMESPACE"] + "-a"}},
+    }
+    rc, _stats, out = run(lab, tmp_path, good)
+    assert rc == 0, out[-4000:]
+    storage_class = good["helm_release_values"]["storageClass"] | {"parameters": {"archiveOnDelete": "false"}}
+    bad = good | {"helm_release_values": good["helm_release_values"] | {"storageClass": storage_class}}
+    rc, stats, out = run(lab, tmp_path, bad)
+    assert rc != 0 and stats.get("failures") == 1, out[-4000:]
+    assert f"{lab['NAMESPACE']}/hr-atomic" in out and "parameters" in out, out[-4000:]
+    history = json.loads(helm(lab, "history", "hr-atomic", "-n", lab["NAMESPACE"], "-o", "json").stdout)
+    assert [h["status"] for h in history] == ["superseded", "failed", "deployed"], history
+    assert history[-1]["description"] == "Rollback to 1", history
+    assert values_of(lab, "hr-atomic")["storageClass"] == {"name": lab["NAMESPACE"] + "-a"}
+    helm(lab, "uninstall", "hr-atomic", "-n", lab["NAMESPACE"])
+
+
+def test_a_wrong_repository_password_fails_naming_the_repository(lab, tmp_path):
+    wrong = "wrong-" + lab["PASSWORD"]
+    repo = lab_repo(lab) | {"name": "hr-wrong-repo", "password": wrong}
+    rc, _stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_name="hr-wrong", helm_release_repo=repo), "-vvv")
+    assert rc != 0, out[-4000:]
+    assert "hr-wrong-repo" in out and "401" in out, out[-4000:]
+    assert leaked(out, wrong) == []
+    assert helm(lab, "status", "hr-wrong", "-n", lab["NAMESPACE"]).returncode != 0
