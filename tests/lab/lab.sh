@@ -9,22 +9,35 @@ cmd=${1:-status}; shift || true
 comps=("$@"); [ ${#comps[@]} -gt 0 ] || comps=("${ALL[@]}")
 for c in "${comps[@]}"; do [ -d "$LAB_ROOT/$c" ] || die "unknown component '$c' (known: ${ALL[*]})"; done
 
+# up and down hold an exclusive lock on $LAB_DIR.lock, so two of them (two checkouts, a CI run and a developer)
+# take turns instead of building or tearing down the same parts at once.
+: "${LAB_LOCK_TIMEOUT:=3600}"
+lab_lock() {
+  mkdir -p "$(dirname "$LAB_DIR")"
+  exec 9>>"$LAB_DIR.lock"
+  flock -n 9 && return 0
+  log "$cmd: another lab.sh up/down holds $LAB_DIR.lock; waiting up to ${LAB_LOCK_TIMEOUT}s"
+  flock -w "$LAB_LOCK_TIMEOUT" 9 || die "$cmd: $LAB_DIR.lock still held after ${LAB_LOCK_TIMEOUT}s (LAB_LOCK_TIMEOUT)"
+}
+
 up_script() { [ "$1" = helm ] && echo "$LAB_ROOT/helm/install.sh" || echo "$LAB_ROOT/$1/up.sh"; }
 
 case "$cmd" in
   up)
     need_root
+    lab_lock
     for c in "${comps[@]}"; do
       start=$(date +%s)
       log "up: $c"
-      "$(up_script "$c")"
+      "$(up_script "$c")" 9>&-   # the lock stays with lab.sh: daemons started by the part must not inherit it
       log "up: $c ready in $(( $(date +%s) - start ))s"
     done ;;
   down)
+    lab_lock
     rc=0
     for (( i=${#comps[@]}-1; i>=0; i-- )); do
       c=${comps[$i]}; [ -x "$LAB_ROOT/$c/down.sh" ] || continue
-      log "down: $c"; "$LAB_ROOT/$c/down.sh" || { log "down: $c failed (continuing)"; rc=1; }
+      log "down: $c"; "$LAB_ROOT/$c/down.sh" 9>&- || { log "down: $c failed (continuing)"; rc=1; }
     done
     exit $rc ;;
   status)
