@@ -40,9 +40,11 @@ def _split(path):
 
 
 def redact(values, paths, release):
-    """A copy of values with the value at each dotted path replaced by a secret reference. A path that is not in
-    the values is an error: a misspelt path would otherwise export the secret it meant to hide."""
+    """A copy of values with the value at each dotted path replaced by a secret reference. Paths holding the same
+    secret get the same reference (the first path's), so a chart's "must match" checks pass on the export too. A path
+    that is not in the values is an error: a misspelt path would otherwise export the secret it meant to hide."""
     out = _plain(values if values is not None else {})
+    first_path_of = []  # (secret value, the first path holding it)
     for path in paths or []:
         node = out
         parts = _split(path)
@@ -56,7 +58,10 @@ def redact(values, paths, release):
                     % (path, release, ".".join(parts[: i + 1]))
                 )
             if i == len(parts) - 1:
-                node[key] = secret_ref(release, "values " + path)
+                same = [first for secret, first in first_path_of if secret == node[key]]
+                if not same:
+                    first_path_of.append((node[key], path))
+                node[key] = secret_ref(release, "values " + (same[0] if same else path))
             else:
                 node = node[key]
     return out

@@ -336,6 +336,13 @@ def assert_references_resolve(lab: Lab, case: Case) -> None:
         for vol in spec.get("volumes", []):
             if required(vol.get("secret"), secrets) or required(vol.get("configMap"), configmaps):
                 problems.append(f"{owner}: volume {vol['name']} names a missing Secret/ConfigMap")
+            elif vol.get("secret") and not vol["secret"].get("optional"):
+                keys = secrets.get(vol["secret"]["secretName"], set())
+                problems += [
+                    f"{owner}: volume {vol['name']} needs Secret {vol['secret']['secretName']} key {item['key']}"
+                    for item in vol["secret"].get("items", [])
+                    if item["key"] not in keys
+                ]
             if "persistentVolumeClaim" in vol:
                 name = vol["persistentVolumeClaim"]["claimName"]
                 if claims.get(name) != "Bound":

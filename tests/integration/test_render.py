@@ -1,6 +1,6 @@
-"""playbooks/render.yml: every add-on release site.yml installs, exported as files without a cluster (the k8s_api
-host is never contacted), no secret in them, and each values file accepted by the chart it is for (the lab's
-fixture charts, whose schemas follow upstream) in an offline `helm template`."""
+"""playbooks/render.yml: every add-on and application release site.yml installs, exported as files without a
+cluster (the k8s_api host is never contacted), no secret in them, and each values file accepted by the chart it is
+for (the lab's fixture charts, whose schemas follow upstream) in an offline `helm template`."""
 
 import subprocess
 
@@ -18,43 +18,74 @@ RELEASES = {  # namespace/release -> fixture chart
     "devstats-test/ingress-nginx-test": "ingress-nginx",
     "devstats-prod/ingress-nginx-prod": "ingress-nginx",
     "cert-manager/cert-manager": "cert-manager",
+    "codescoring/codescoring": "codescoring",
+    "cvat/cvat": "cvat",
+    "exadeploy/exadeploy": "exadeploy",
+    **{
+        f"devstats-test/devstats-test-{stage}": "devstats" for stage in ("patroni", "statics", "ingress")
+    },  # secrets: Secrets, not a release
+}
+APP_SECRETS = {  # the apps' secret inputs: none may reach an exported file or the output
+    "codescoring_repo_password": "render-Codescoring-Repo-9",
+    "codescoring_secret_key": "render-Django-Key-9",
+    "codescoring_superuser_password": "render-Admin-Pass-9",
+    "codescoring_db_password": "render-Db-Pass-9",
+    "cvat_postgresql_password": "render-Cvat-Pg-9",
+    "cvat_postgresql_postgres_password": "render-Cvat-Pg-Admin-9",
+    "cvat_postgresql_replication_password": "render-Cvat-Pg-Repl-9",
+    "cvat_redis_password": "render-Cvat-Redis-9",
+    "exadeploy_api_key": "render-Exa-Key-9",
 }
 
 
 def variables(export_dir, **extra):
-    return {
-        "k8s_export_dir": str(export_dir),
-        # an API host that refuses connections (a closed loopback port): render.yml must not contact it
-        "ansible_host": "127.0.0.1",
-        "ansible_port": 9,
-        "kubernetes_pod_subnet": "10.244.0.0/16",
-        # every add-on (the lab inventory leaves nfs_provisioner out: its pod cannot run on the lab's hosts)
-        "addons_enabled": ["calico", "openebs", "nfs_provisioner", "metallb", "ingress_nginx", "cert_manager"],
-        "openebs_repo": {
-            "name": "lab-charts",
-            "url": "http://10.77.0.1:8080",
-            "username": "lab",
-            "password": REPO_PASSWORD,
-        },
-        "metallb_pools": {
-            "test": {"addresses": ["10.77.0.200-10.77.0.209"]},
-            "prod": {"addresses": ["10.77.0.220/30"]},
-        },
-        "ingress_nginx_controllers": [
-            {"namespace": "devstats-test", "class": "nginx-test", "pool": "test", "release": "ingress-nginx-test"},
-            {
-                "namespace": "devstats-prod",
-                "class": "nginx-prod",
-                "pool": "prod",
-                "release": "ingress-nginx-prod",
-                "load_balancer_ip": "10.77.0.221",
+    return (
+        {
+            "k8s_export_dir": str(export_dir),
+            # an API host that refuses connections (a closed loopback port): render.yml must not contact it
+            "ansible_host": "127.0.0.1",
+            "ansible_port": 9,
+            "kubernetes_pod_subnet": "10.244.0.0/16",
+            # every add-on (the lab inventory leaves nfs_provisioner out: its pod cannot run on the lab's hosts)
+            "addons_enabled": ["calico", "openebs", "nfs_provisioner", "metallb", "ingress_nginx", "cert_manager"],
+            "openebs_repo": {
+                "name": "lab-charts",
+                "url": "http://10.77.0.1:8080",
+                "username": "lab",
+                "password": REPO_PASSWORD,
             },
-        ],
-        "cert_manager_acme_email": "ops@example.org",
-        "cert_manager_issuers": [
-            {"name": "letsencrypt-test", "namespace": "devstats-test", "ingress_class": "nginx-test"}
-        ],
-    } | extra
+            "metallb_pools": {
+                "test": {"addresses": ["10.77.0.200-10.77.0.209"]},
+                "prod": {"addresses": ["10.77.0.220/30"]},
+            },
+            "ingress_nginx_controllers": [
+                {"namespace": "devstats-test", "class": "nginx-test", "pool": "test", "release": "ingress-nginx-test"},
+                {
+                    "namespace": "devstats-prod",
+                    "class": "nginx-prod",
+                    "pool": "prod",
+                    "release": "ingress-nginx-prod",
+                    "load_balancer_ip": "10.77.0.221",
+                },
+            ],
+            "cert_manager_acme_email": "ops@example.org",
+            "cert_manager_issuers": [
+                {"name": "letsencrypt-test", "namespace": "devstats-test", "ingress_class": "nginx-test"}
+            ],
+            "apps_enabled": ["codescoring", "cvat", "exadeploy", "devstats"],
+            "codescoring_repo_username": "vendor",
+            "codescoring_site_host": "cs.example.org",
+            "codescoring_superuser_email": "admin@example.org",
+            "exadeploy_scheduler_image": "registry.example/exafunction/scheduler:0.10.0",
+            "exadeploy_module_repository_image": "registry.example/exafunction/module_repository:0.10.0",
+            "exadeploy_runner_image": "registry.example/exafunction/runner:0.10.0",
+            "devstats_chart_path": str(REPO / "tests" / "charts" / "devstats"),
+            "devstats_secrets_dir": "/nonexistent/devstats-secrets",  # export mode reads no secret file
+            "devstats_stages": ["secrets", "patroni", "statics", "ingress"],
+        }
+        | APP_SECRETS
+        | extra
+    )
 
 
 def exported(root):
@@ -67,7 +98,8 @@ def test_render_exports_every_release_without_secrets(tmp_path):
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert exported(out) == set(RELEASES), sorted(exported(out))
     texts = "".join(p.read_text() for p in out.rglob("*.yaml"))
-    assert REPO_PASSWORD not in texts and REPO_PASSWORD not in proc.stdout + proc.stderr
+    for secret in (REPO_PASSWORD, *APP_SECRETS.values()):
+        assert secret not in texts and secret not in proc.stdout + proc.stderr, secret
     openebs = yaml.safe_load((out / "openebs/openebs/release.yaml").read_text())
     assert openebs["chart"]["repository"] == {
         "name": "lab-charts",

@@ -7,7 +7,6 @@ files whose first line is `# expect: TEXT`: `helm template` must fail and its er
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -122,30 +121,6 @@ CHARTS = {
         },
     ),
 }
-
-
-CACHE_DIR = Path(os.environ.get("BMK8S_CACHE_DIR", Path.home() / ".cache" / "baremetal-k8s"))
-HELM_INSTALL = Path(__file__).resolve().parents[1] / "lab" / "helm" / "install.sh"
-
-
-def find_helm():
-    candidates = [os.environ.get("LAB_HELM"), shutil.which("helm"), str(CACHE_DIR / "bin" / "helm")]
-    for candidate in candidates:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="session")
-def helm_binary():
-    """The lab's pinned helm; installed into the cache (tests/lab/helm/install.sh) when there is none."""
-    helm = find_helm()
-    if helm is None:
-        res = subprocess.run([HELM_INSTALL], capture_output=True, text=True, check=False)
-        helm = find_helm()
-        if helm is None:
-            pytest.fail(f"no helm, and tests/lab/helm/install.sh failed (rc={res.returncode}): {res.stderr[-2000:]}")
-    return helm
 
 
 @pytest.fixture(scope="module")
@@ -315,18 +290,26 @@ def test_tigera_installation_carries_pod_cidr(helm_env):
 
 
 def test_exadeploy_consumes_secrets_by_name(helm_env):
+    """Upstream's layout: the API key is a volume of the scheduler only, the Postgres password one of the module
+    repository, the S3 keys its environment (and the runner config names them for the runners)."""
     docs = render_valid(helm_env, "exadeploy")
     deployments = by_kind(docs, "Deployment")
-    env = {
-        e["name"]: e
-        for e in deployments["exafunction-module-repository"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    volumes = {v["name"]: v for v in deployments["scheduler"]["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["system-secrets"]["secret"] == {
+        "secretName": "exafunction-api-key",
+        "items": [{"key": "api_key", "path": "api_key"}],
     }
-    assert env["EXAFUNCTION_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "exafunction-api-key", "key": "api_key"}
-    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "exadeploy-postgres",
-        "key": "postgres_password",
+    repository = deployments["module-repository"]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in repository["volumes"]}
+    assert volumes["system-secrets"]["secret"] == {
+        "secretName": "exadeploy-postgres",
+        "items": [{"key": "postgres_password", "path": "postgres_password"}],
     }
+    env = {e["name"]: e for e in repository["containers"][0]["env"]}
     assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {"name": "exadeploy-aws", "key": "access_key"}
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "exadeploy-aws", "key": "secret_key"}
+    config = by_kind(docs, "ConfigMap")["exafunction-config"]["data"]["exafunction_config.pbtxt"]
+    assert 'access_key_id_secret_name: "exadeploy-aws"' in config
     assert not by_kind(docs, "Secret"), "the chart consumes secrets, it never creates them"
 
 

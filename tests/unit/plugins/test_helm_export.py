@@ -100,6 +100,14 @@ def test_list_index_in_a_secret_path():
     assert out["values"]["users"][0]["pw"].startswith("SECRET(")
 
 
+def test_paths_holding_one_secret_share_one_reference():
+    """A chart's "must match" check (CodeScoring's pgbouncer and app passwords) still passes on the export."""
+    values = {"app": {"db": "db-pass-4"}, "pooler": {"db": "db-pass-4"}, "other": "oci-pass-2"}
+    out = F["helm_release_export"](spec(values=values, secret_paths=["app.db", "pooler.db", "other"]))["values"]
+    assert out["app"]["db"] == out["pooler"]["db"] == "SECRET(codescoring/cs: values app.db)"
+    assert out["other"] == "SECRET(codescoring/cs: values other)"
+
+
 @pytest.mark.parametrize(
     "over, message",
     [
