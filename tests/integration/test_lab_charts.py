@@ -512,6 +512,11 @@ CHECKS = {
 }
 
 
+def namespace_args(case: Case) -> list:
+    """DevStats' chart, like upstream's, puts its objects in .Values.namespace rather than the release namespace."""
+    return ["--set", f"namespace={case.namespace}"] if case.directory == "devstats" else []
+
+
 def install_args(case: Case, chart: str, *extra: str, wait: bool = True) -> list:
     waiting = ["--wait", "--wait-for-jobs", "--atomic", "--timeout", TIMEOUT] if wait else []
     return [
@@ -526,6 +531,7 @@ def install_args(case: Case, chart: str, *extra: str, wait: bool = True) -> list
         "--create-namespace",
         "--values",
         str(case.values),
+        *namespace_args(case),
         *waiting,
         *extra,
     ]
@@ -686,6 +692,7 @@ def diff(lab: Lab, case: Case, *extra: str) -> tuple:
         case.namespace,
         "--values",
         str(case.values),
+        *namespace_args(case),
         "--detailed-exitcode",
         *extra,
         check=False,
