@@ -41,7 +41,8 @@ SKIP_FLAGS = (
 STAGES = {
     "secrets": {"keep": (), "ranges": (), "components": (), "values": {}, "release": False},
     "backups-pv": {"keep": ("BackupsPV",), "ranges": (), "components": ()},
-    "pvcs": {"keep": ("PVs",), "ranges": ("PVs",), "components": ()},
+    # claims only: with a WaitForFirstConsumer class (openebs-hostpath) they bind when the projects' pods use them
+    "pvcs": {"keep": ("PVs",), "ranges": ("PVs",), "components": (), "wait": False},
     "patroni": {"keep": ("Postgres",), "ranges": (), "components": ("Postgres",)},
     "statics": {"keep": ("Static",), "ranges": ("Statics",), "components": ("Statics",)},
     "ingress": {"keep": ("Ingress",), "ranges": ("Domains",), "components": ()},

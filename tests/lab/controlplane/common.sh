@@ -19,6 +19,7 @@ CLUSTER_ADMIN_CONF="$LAB_DIR/hosts/master/rootfs/etc/kubernetes/admin.conf"
 ours() {
   [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] \
     && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF -e "$K8S_BIN/" -e "$CP_DIR/" -e "lab_provisioner.py --kubeconfig $ADMIN_CONF" \
+        -e "lab_provisioner.py --kubeconfig $CLUSTER_ADMIN_CONF" \
         -e "lab_loadbalancer.py --kubeconfig $CLUSTER_ADMIN_CONF"
 }
 

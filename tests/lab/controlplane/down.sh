@@ -18,6 +18,7 @@ while read -r pid; do pids+=("$pid"); done < <(
   pgrep -f "^$K8S_BIN/(kube-apiserver|kube-controller-manager|kube-scheduler|kwok) " || true
   pgrep -f "^$LAB_ETCD_BIN --name bmk8s-cp --data-dir $CP_DIR/etcd" || true
   pgrep -f "lab_provisioner.py --kubeconfig $ADMIN_CONF " || true   # from any clone, for this lab dir
+  pgrep -f "lab_provisioner.py --kubeconfig $CLUSTER_ADMIN_CONF " || true
   pgrep -f "lab_loadbalancer.py --kubeconfig $CLUSTER_ADMIN_CONF" || true
 )
 # SIGTERM everything, wait up to 10s, then SIGKILL what is left.

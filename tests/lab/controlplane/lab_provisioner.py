@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Lab stand-in for the cluster's dynamic volume provisioners (OpenEBS hostpath, NFS).
 
-The lab's nodes are kwok fakes, so the real provisioner pods never run. This process plays their part
-against the real API server: the PV controller marks a claim with the provisioner its StorageClass names
+On the fixture API server the nodes are kwok fakes, and on the kubeadm cluster the provisioner images are idle
+stand-ins, so the real provisioners never run. This process plays their part against a real API server: the PV
+controller marks a claim with the provisioner its StorageClass names
 (annotation volume.kubernetes.io/storage-provisioner; for WaitForFirstConsumer classes only after the
 scheduler picked a node), and for every such claim whose provisioner is in our set we create a hostPath
 PersistentVolume under --root, pre-bound through claimRef, that the PV controller then binds. Released
-PVs we provisioned with reclaimPolicy Delete are deleted together with their directory.
+PVs we provisioned with reclaimPolicy Delete are deleted together with their directory. With --node-paths the
+directories are the nodes' (the kubelet makes them, type DirectoryOrCreate; a released one stays on its node).
+--kubeconfig is waited for and re-read when it changes (the kubeadm cluster's is written by `kubeadm init`).
 """
 
 import argparse
@@ -25,14 +28,17 @@ ANN_PROVISIONER_BETA = "volume.beta.kubernetes.io/storage-provisioner"
 ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
 ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 LOG = logging.getLogger("lab-provisioner")
+# Provisioners of node-local volumes, which (like OpenEBS' hostpath provisioner) refuse shared access modes.
+SINGLE_NODE = {"openebs.io/local"}
 
 
 class Provisioner:
-    def __init__(self, api: client.CoreV1Api, storage: client.StorageV1Api, names: set, root: str):
+    def __init__(self, api: client.CoreV1Api, storage: client.StorageV1Api, names: set, root: str, node_paths: bool):
         self.api = api
         self.storage = storage
         self.names = names
         self.root = root
+        self.node_paths = node_paths
 
     def claim_provisioner(self, pvc) -> str:
         ann = pvc.metadata.annotations or {}
@@ -48,6 +54,16 @@ class Provisioner:
 
     def provision(self, pvc) -> None:
         meta = pvc.metadata
+        shared = set(pvc.spec.access_modes or []) & {"ReadWriteMany", "ReadOnlyMany"}
+        if shared and self.claim_provisioner(pvc) in SINGLE_NODE:
+            LOG.warning(
+                "%s/%s: %s volumes are ReadWriteOnce only, not %s",
+                meta.namespace,
+                meta.name,
+                self.claim_provisioner(pvc),
+                sorted(shared),
+            )
+            return
         pv_name = f"pvc-{meta.uid}"
         try:
             self.api.read_persistent_volume(pv_name)
@@ -57,7 +73,8 @@ class Provisioner:
                 raise
         sc = self.storage.read_storage_class(pvc.spec.storage_class_name)
         path = os.path.join(self.root, f"{meta.namespace}-{meta.name}-{meta.uid}")
-        os.makedirs(path, exist_ok=True)  # never mounted: kwok pods run no containers
+        if not self.node_paths:
+            os.makedirs(path, exist_ok=True)  # never mounted: kwok pods run no containers
         node = (meta.annotations or {}).get(ANN_SELECTED_NODE)
         affinity = None
         if node:  # local volumes are pinned to the node the scheduler chose, as OpenEBS hostpath does
@@ -101,7 +118,7 @@ class Provisioner:
                 and pv.spec.host_path is not None
             ):
                 path = pv.spec.host_path.path
-                if os.path.realpath(path).startswith(os.path.realpath(self.root) + os.sep):
+                if not self.node_paths and os.path.realpath(path).startswith(os.path.realpath(self.root) + os.sep):
                     shutil.rmtree(path, ignore_errors=True)
                 try:
                     self.api.delete_persistent_volume(pv.metadata.name)
@@ -125,22 +142,40 @@ class Provisioner:
         except ApiException as err:
             LOG.warning("%s failed: %s %s", func.__name__, err.status, err.reason)
 
-    def run(self, resync: int) -> None:
-        while True:
-            try:
-                version = self.reconcile_all()
-                stream = watch.Watch().stream(
-                    self.api.list_persistent_volume_claim_for_all_namespaces,
-                    resource_version=version,
-                    timeout_seconds=resync,
-                )
-                for event in stream:
-                    pvc = event["object"]
-                    if event["type"] in ("ADDED", "MODIFIED") and self.wants(pvc):
-                        self.safe(self.provision, pvc)
-            except Exception as err:  # the API server may restart under us; keep serving
-                LOG.warning("loop error: %s", err)
-                time.sleep(2)
+    def serve_once(self, resync: int) -> None:
+        """A full reconcile, then the claims' changes for up to resync seconds."""
+        try:
+            version = self.reconcile_all()
+            stream = watch.Watch().stream(
+                self.api.list_persistent_volume_claim_for_all_namespaces,
+                resource_version=version,
+                timeout_seconds=resync,
+            )
+            for event in stream:
+                pvc = event["object"]
+                if event["type"] in ("ADDED", "MODIFIED") and self.wants(pvc):
+                    self.safe(self.provision, pvc)
+        except Exception as err:  # the API server may restart under us; keep serving
+            LOG.warning("loop error: %s", err)
+            time.sleep(2)
+
+
+def serve(kubeconfig: str, names: set, root: str, node_paths: bool, resync: int) -> None:
+    """Serve the cluster of kubeconfig; wait for the file and start over with the new one when it changes."""
+    loaded, provisioner = None, None
+    while True:
+        try:
+            stamp = os.stat(kubeconfig).st_mtime_ns
+        except FileNotFoundError:
+            time.sleep(2)  # no cluster yet
+            continue
+        if stamp != loaded:
+            api_client = config.new_client_from_config(config_file=kubeconfig)
+            apis = client.CoreV1Api(api_client), client.StorageV1Api(api_client)
+            provisioner = Provisioner(*apis, names, root, node_paths)
+            loaded = stamp
+            LOG.info("using %s", kubeconfig)
+        provisioner.serve_once(resync)
 
 
 def main() -> int:
@@ -148,15 +183,16 @@ def main() -> int:
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--provisioners", required=True, help="comma-separated provisioner names to serve")
     parser.add_argument("--root", required=True, help="directory holding the hostPath volumes")
+    parser.add_argument("--node-paths", action="store_true", help="--root is on the nodes (real kubelets)")
     parser.add_argument("--resync", type=int, default=10, help="seconds between full reconciles")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    config.load_kube_config(config_file=args.kubeconfig)
-    os.makedirs(args.root, exist_ok=True)
+    if not args.node_paths:
+        os.makedirs(args.root, exist_ok=True)
     names = {name.strip() for name in args.provisioners.split(",") if name.strip()}
     LOG.info("serving provisioners %s under %s", sorted(names), args.root)
-    Provisioner(client.CoreV1Api(), client.StorageV1Api(), names, args.root).run(args.resync)
+    serve(args.kubeconfig, names, args.root, args.node_paths, args.resync)
     return 0
 
 

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [ -d "$CP_DIR" ] || [ -f "$LAB_DIR/controlplane.env" ] || exit 0
-for REPORT_NAME in etcd kube-apiserver kube-controller-manager kube-scheduler kwok lab-provisioner lab-loadbalancer; do
+for REPORT_NAME in etcd kube-apiserver kube-controller-manager kube-scheduler kwok lab-provisioner lab-cluster-provisioner lab-loadbalancer; do
   report alive "$REPORT_NAME"
 done
 # A provisioner of this lab dir that no pid file names (e.g. one started from another clone) serves claims too.

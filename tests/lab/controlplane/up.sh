@@ -89,6 +89,10 @@ start kwok "$K8S_BIN/kwok" --kubeconfig "$ADMIN_CONF" \
 # Stand-in for the real dynamic provisioners (see lab_provisioner.py).
 start lab-provisioner "$LAB_PYTHON" "$CP_HERE/lab_provisioner.py" --kubeconfig "$ADMIN_CONF" \
   --provisioners "$LAB_PV_PROVISIONERS" --root "$LAB_DIR/pv"
+# The same for the lab's kubeadm cluster (the openebs-hostpath class of the openebs role; the provisioner image is an
+# idle stand-in there), with the nodes' directories under OpenEBS's default base path.
+start lab-cluster-provisioner "$LAB_PYTHON" "$CP_HERE/lab_provisioner.py" --kubeconfig "$CLUSTER_ADMIN_CONF" \
+  --provisioners openebs.io/local --root /var/openebs/local --node-paths
 # Stand-in for MetalLB's controller on the lab's kubeadm cluster (see lab_loadbalancer.py): it waits until
 # `kubeadm init` has written the cluster's admin kubeconfig on master.
 start lab-loadbalancer "$LAB_PYTHON" "$CP_HERE/lab_loadbalancer.py" --kubeconfig "$CLUSTER_ADMIN_CONF"

@@ -69,6 +69,7 @@ d="$IMG_CACHE/etcd-$LAB_ETCD_VERSION/bin";          [ -x "$d/etcd" ] || timed et
 d="$IMG_CACHE/coredns-$LAB_COREDNS_VERSION/bin";    [ -x "$d/coredns" ] || timed coredns build_coredns "$d"
 d="$IMG_CACHE/pause-$LAB_PAUSE_VERSION/bin";        [ -x "$d/pause" ] || timed pause build_pause "$d"
 d="$IMG_CACHE/kube-proxy-$LAB_K8S_VERSION/bin";     [ -x "$d/kube-proxy" ] || timed kube-proxy build_kube_proxy "$d"
-"$IMG_CACHE/etcd-$LAB_ETCD_VERSION/bin/etcd" --version | grep -q "etcd Version: ${LAB_ETCD_VERSION#v}" \
+# (grep without -q reads the whole output: with pipefail, -q exiting first can fail the writer with SIGPIPE)
+"$IMG_CACHE/etcd-$LAB_ETCD_VERSION/bin/etcd" --version | grep "etcd Version: ${LAB_ETCD_VERSION#v}" >/dev/null \
   || die "images: built etcd does not report ${LAB_ETCD_VERSION#v}"
 log "images: binaries ready in $IMG_CACHE ($(( $(date +%s) - start ))s)"

@@ -7,9 +7,11 @@
 : "${LAB_ETCD_VERSION:=v3.5.24}"        # image tag 3.5.24-0 (kubeadm 1.33's DefaultEtcdVersion)
 : "${LAB_COREDNS_VERSION:=v1.12.0}"     # kubeadm 1.33's CoreDNSVersion
 : "${LAB_PAUSE_VERSION:=3.10}"          # kubeadm 1.33's PauseVersion; the lab's own static pause (pause.c)
-# Upstream application images the add-on fixture charts name, which the lab stands in for on its kubeadm cluster:
-# "<image> <mode>" (modes in standin.sh: idle, exit, http:PORT). Each is the lab's busybox with standin.sh as its
-# entrypoint (and as /usr/local/bin/<command> for a chart that sets `command:`), pushed as
+# Upstream application images the add-on and application fixture charts name, which the lab stands in for on its
+# kubeadm cluster: "<image> <mode> [<exit-on words>]" (modes in standin.sh: idle, exit, http:PORT; the words, comma-
+# separated, name the image's run-to-completion commands or first arguments). Each is the lab's busybox (so a chart's
+# `sh -c ...` or `chmod` runs for real) with standin.sh as its entrypoint (and as each LAB_STANDIN_COMMANDS path, a
+# bare name under /usr/local/bin, for a chart that sets `command:`), pushed as
 # mirror/<registry>/<repository>:<tag>; the lab inventory points containerd's mirror for each registry there
 # (hosts.toml, override_path), the way an air-gapped site points it at its own mirror.
 LAB_STANDIN_IMAGES=(
@@ -23,8 +25,29 @@ LAB_STANDIN_IMAGES=(
   "quay.io/jetstack/cert-manager-webhook:v1.18.2 idle"
   "quay.io/jetstack/cert-manager-cainjector:v1.18.2 idle"
   "quay.io/jetstack/cert-manager-startupapicheck:v1.18.2 exit"
+  # the applications (the lab inventory's apps_enabled)
+  "docker.io/library/busybox:1.36 idle"
+  "registry-one.codescoring.ru/codescoring/backend:2025.47.0 http:8000 python"
+  "registry-one.codescoring.ru/codescoring/frontend:2025.47.0 idle"
+  "registry-one.codescoring.ru/codescoring/osa-api:2025.47.0 idle"
+  "registry-one.codescoring.ru/codescoring/pgbouncer:2025.47.0 idle"
+  "docker.io/library/postgres:15.10 idle"
+  "docker.io/library/redis:7.2.7 idle"
+  "docker.io/cvat/server:v2.56.1 idle init"
+  "docker.io/cvat/ui:v2.56.1 idle"
+  "docker.io/openpolicyagent/opa:0.63.0 idle"
+  "docker.io/apache/kvrocks:2.7.0 idle"
+  "docker.io/bitnami/postgresql:15.1.0 idle"
+  "docker.io/bitnami/redis:7.2.5 idle"
+  "docker.io/exafunction/scheduler:0.10.0 idle"
+  "docker.io/exafunction/module_repository:0.10.0 idle"
+  "docker.io/lukaszgryglicki/devstats-patroni-new:latest idle"
+  "docker.io/lukaszgryglicki/devstats-static-test:latest idle"
+  "docker.io/lukaszgryglicki/devstats-test:latest exit"
 )
-LAB_STANDIN_COMMANDS=(operator)   # commands the fixture charts set (tigera-operator runs `operator`)
+# Commands the fixture charts set: tigera-operator runs `operator`, CodeScoring's migration init container
+# `python manage.py migrate`, DevStats' bootstrap pod ./devstats-helm/bootstrap.sh (from the image's root).
+LAB_STANDIN_COMMANDS=(operator python /devstats-helm/bootstrap.sh)
 # Release tarballs for the files mirror (all built through the Go module proxy).
 : "${LAB_CONTAINERD_VERSION:=v2.1.4}"
 : "${LAB_RUNC_VERSION:=v1.3.3}"

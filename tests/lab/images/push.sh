@@ -59,11 +59,13 @@ BUSYBOX_TAG=$("$IMG_HERE/busybox.sh")
 image lab/busybox "$BUSYBOX_TAG" --tree "$IMG_CACHE/busybox/root" --entrypoint '["/bin/sh"]'
 # Stand-ins for upstream application images (LAB_STANDIN_IMAGES, standin.sh): a Deployment, DaemonSet or Job that
 # runs the image's entrypoint or a listed command becomes ready or complete (nothing of the application runs).
-standin_args=(--tree "$IMG_CACHE/busybox/root" --add "$IMG_HERE/standin.sh=/lab-standin")
-for c in "${LAB_STANDIN_COMMANDS[@]}"; do standin_args+=(--symlink "/usr/local/bin/$c=/lab-standin"); done
+standin_args=(--tree "$IMG_CACHE/busybox-dyn/root" --add "$IMG_HERE/standin.sh=/lab-standin" --add "$IMG_HERE/nc.sh=/usr/local/bin/nc")
+for c in "${LAB_STANDIN_COMMANDS[@]}"; do
+  case $c in /*) standin_args+=(--symlink "$c=/lab-standin") ;; *) standin_args+=(--symlink "/usr/local/bin/$c=/lab-standin") ;; esac
+done
 for entry in "${LAB_STANDIN_IMAGES[@]}"; do
-  ref=${entry% *}
-  image "mirror/${ref%:*}" "${ref##*:}" "${standin_args[@]}" --env "LAB_STANDIN_MODE=${entry##* }" \
-    --entrypoint '["/lab-standin"]'
+  read -r ref mode exit_on <<<"$entry"
+  image "mirror/${ref%:*}" "${ref##*:}" "${standin_args[@]}" --env "LAB_STANDIN_MODE=$mode" \
+    --env "LAB_STANDIN_EXIT_ON=${exit_on//,/ }" --entrypoint '["/lab-standin"]'
 done
 log "images: pushed to $LAB_REGISTRY in $(( $(date +%s) - start ))s"

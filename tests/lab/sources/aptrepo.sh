@@ -99,7 +99,7 @@ build_deb() {
 
 ensure_gpg_key() {
   mkdir -p "$GNUPGHOME" && chmod 0700 "$GNUPGHOME"
-  gpg --batch --list-secret-keys 2>/dev/null | grep -q . && return 0
+  gpg --batch --list-secret-keys 2>/dev/null | grep . >/dev/null && return 0
   gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
     --quick-gen-key "baremetal.k8s lab apt <apt@bmk8s.invalid>" rsa3072 sign never 2>/dev/null
   log "sources: generated the lab apt signing key"

@@ -26,6 +26,7 @@ mkdir -p "$SRC_DIR/log" "$WWW_CHARTS" "$WWW_MIRROR/files"
 chmod 0755 "$SRC_DIR"
 
 ensure_password
+ensure_devstats_secrets
 start_registry
 start_nginx
 publish_charts

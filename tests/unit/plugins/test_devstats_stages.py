@@ -75,6 +75,13 @@ def test_projects_range_sets_every_project_index_and_no_pvs():
     assert rel["wait"] is False
 
 
+def test_claims_are_not_waited_for():
+    """openebs-hostpath binds a claim when a pod first uses it: the pvcs stage's claims wait for the projects."""
+    rel = F["devstats_releases"]([{"stage": "pvcs", "from": 0, "to": 2}], "devstats-test")[0]
+    assert rel["wait"] is False
+    assert F["devstats_releases"]([{"stage": "pvcs", "wait": True}], "devstats-test")[0]["wait"] is True
+
+
 def test_domain_ranges_for_statics_and_ingress():
     rel = by_name(
         F["devstats_releases"](
