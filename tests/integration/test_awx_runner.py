@@ -5,7 +5,8 @@ on a private data directory laid out as AWX lays it out, with no tty and no stdi
   inventory/hosts  an executable printing the inventory as JSON, as AWX writes the inventory it imported from
                    the project's inventory file (here: `ansible-inventory --list` of inventories/lab)
   env/extravars    the survey answers (strings for multiplechoice questions, as AWX sends them) and what a
-                   custom credential type's injector puts into extra vars
+                   custom credential type's injector puts into extra vars: the chart repository credential's
+                   <role>_repo for every chart role (here: the lab's authenticated repository and its password)
   env/envvars      what credential injectors put into the environment
   env/ssh_key      the machine credential's private key (ansible-runner hands it to an ssh-agent); the
                    inventory carries no key file, so the hosts are reached only through that credential
@@ -21,10 +22,9 @@ from pathlib import Path
 
 import labenv
 import pytest
+import yaml
 from leaks import leaked
 from rolerun import HOSTS, INVENTORY, REPO
-
-INJECTED_SECRET = "awx-injected-Zq7-not-for-output"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,25 @@ def awx_inventory_script(path: Path) -> None:
     path.chmod(0o755)
 
 
+def chart_repository_injection(env: dict) -> dict:
+    """What the chart repository credential's injector writes (roles/awx_configure): <role>_repo of every role whose
+    defaults define one, all set to the credential's repository (here the lab's, over the bridge, as master reaches
+    it)."""
+    repo = {
+        "name": "lab-charts",
+        "url": env["LAB_CHART_REPO_URL_BRIDGE"],
+        "username": "lab",
+        "password": Path(env["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip(),
+    }
+    roles = [
+        p.parent.parent.name
+        for p in sorted((REPO / "roles").glob("*/defaults/main.yml"))
+        if f"{p.parent.parent.name}_repo" in (yaml.safe_load(p.read_text()) or {})
+    ]
+    assert {"calico", "openebs", "exadeploy"} <= set(roles), roles
+    return {f"{role}_repo": repo for role in roles}
+
+
 def private_data_dir(tmp_path: Path, env: dict) -> Path:
     pdd = tmp_path / "pdd"
     for sub in ("inventory", "env"):
@@ -63,8 +82,7 @@ def private_data_dir(tmp_path: Path, env: dict) -> Path:
         "helm_diff_enabled": "true",
         "preflight_fail_fast": "true",
     }
-    injected = {"baremetal_k8s_chart_repo_password": INJECTED_SECRET}
-    (pdd / "env" / "extravars").write_text(json.dumps(survey_answers | injected))
+    (pdd / "env" / "extravars").write_text(json.dumps(survey_answers | chart_repository_injection(env)))
     (pdd / "env" / "envvars").write_text(
         json.dumps({"ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"), "ANSIBLE_FORCE_COLOR": "false"})
     )
@@ -103,7 +121,8 @@ def test_site_yml_headless_like_awx(env, tmp_path):
     assert set(stats(events)) == set(HOSTS)
     everything = output + "\n".join(json.dumps(e) for e in events)
     key_lines = Path(env["LAB_SSH_KEY"]).read_text().splitlines()[1:-1]
-    assert leaked(everything, INJECTED_SECRET, *key_lines) == []
+    password = Path(env["LAB_CHART_REPO_PASSWORD_FILE"]).read_text().strip()
+    assert leaked(everything, password, *key_lines) == []
 
     rc, output, events = run_job(pdd, "second")
     assert rc == 0, output[-6000:]
