@@ -63,9 +63,11 @@ standin_args=(--tree "$IMG_CACHE/busybox-dyn/root" --add "$IMG_HERE/standin.sh=/
 for c in "${LAB_STANDIN_COMMANDS[@]}"; do
   case $c in /*) standin_args+=(--symlink "$c=/lab-standin") ;; *) standin_args+=(--symlink "/usr/local/bin/$c=/lab-standin") ;; esac
 done
+# LAB_STANDIN_IMAGE makes each image's digest its own: containerd reports a pod's image by digest, and two upstream
+# names with one digest could show up under each other's name.
 for entry in "${LAB_STANDIN_IMAGES[@]}"; do
   read -r ref mode exit_on <<<"$entry"
   image "mirror/${ref%:*}" "${ref##*:}" "${standin_args[@]}" --env "LAB_STANDIN_MODE=$mode" \
-    --env "LAB_STANDIN_EXIT_ON=${exit_on//,/ }" --entrypoint '["/lab-standin"]'
+    --env "LAB_STANDIN_EXIT_ON=${exit_on//,/ }" --env "LAB_STANDIN_IMAGE=$ref" --entrypoint '["/lab-standin"]'
 done
 log "images: pushed to $LAB_REGISTRY in $(( $(date +%s) - start ))s"
