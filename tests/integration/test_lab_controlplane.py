@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -51,7 +52,12 @@ def get_json(kubectl):
 def namespace(kubectl):
     name = f"cp-test-{uuid.uuid4().hex[:6]}"
     kubectl("create", "namespace", name)
-    kubectl("-n", name, "wait", "--for=jsonpath={.metadata.name}=default", "serviceaccount/default", "--timeout=60s")
+    # The controller-manager makes the namespace's default ServiceAccount a moment later, and `kubectl wait` fails at
+    # once on an object that does not exist yet (CI saw that race): poll for it instead.
+    deadline = time.monotonic() + 60
+    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
+        assert time.monotonic() < deadline, f"no ServiceAccount default in namespace {name} after 60 s"
+        time.sleep(0.5)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 
