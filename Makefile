@@ -22,13 +22,13 @@ help: ## list the targets
 system-deps: ## install the missing Debian packages of tests/setup/debian-packages.txt (root; a no-op when present)
 	tests/setup/system-deps.sh
 
-venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements.txt, requirements-sanity.txt)
+venv: $(VENV)/.installed ## create .venv with the pinned toolchain (requirements*.txt under constraints.txt)
 
-$(VENV)/.installed: requirements.txt requirements-sanity.txt
+$(VENV)/.installed: requirements.txt requirements-sanity.txt constraints.txt
 	tests/setup/system-deps.sh toolchain
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip==25.3
-	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-sanity.txt
+	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-sanity.txt -c constraints.txt
 	@touch $@
 
 collection-link: ## make ./.collections resolve baremetal.k8s to this checkout
