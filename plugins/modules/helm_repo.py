@@ -77,6 +77,15 @@ options:
     description: The helm binary.
     type: path
     default: helm
+  chart:
+    description:
+      - O(type=http) with O(state=present) a chart of this repository to look for, with O(chart_version), in
+        helm's cached copy of the repository's index (C(helm search repo)); the result is RV(version_cached).
+        Saves a task per release when the caller refreshes the index only if the pinned version is not cached.
+    type: str
+  chart_version:
+    description: The version of O(chart) to look for (exact).
+    type: str
   repository_config:
     description: helm's repository file (C(HELM_REPOSITORY_CONFIG)); default is helm's own.
     type: path
@@ -121,6 +130,13 @@ command:
   returned: always
   type: str
   sample: helm repo add --force-update codescoring https://charts.example.com/ --username ci --password-stdin
+version_cached:
+  description:
+    - O(chart) at O(chart_version) is in helm's cached index of the repository (always false in check mode when the
+      repository is not added yet, and when O(chart) is not given).
+  returned: always
+  type: bool
+  sample: true
 repository:
   description: The repository as helm now stores it, the password replaced by C(********).
   returned: always
@@ -249,8 +265,10 @@ def main():
             repository_config=dict(type="path"),
             repository_cache=dict(type="path"),
             registry_config=dict(type="path"),
+            chart=dict(type="str"),
+            chart_version=dict(type="str"),
         ),
-        required_together=[("username", "password")],
+        required_together=[("username", "password"), ("chart", "chart_version")],
         supports_check_mode=True,
     )
     if not HAS_YAML:
@@ -265,6 +283,7 @@ def main():
 
     if params["state"] == "present" and not params["url"]:
         module.fail_json(msg="type=http with state=present needs url")
+    result["version_cached"] = False
     if params["state"] == "absent":
         if have is None:
             module.exit_json(**result)
@@ -273,6 +292,7 @@ def main():
     else:
         want = wanted_entry(params)
         if have == want:
+            result["version_cached"] = version_cached(module, helm, True)
             module.exit_json(**result)
         cmd = [helm, "repo", "add", "--force-update", params["name"], params["url"]]
         if params["username"]:
@@ -290,21 +310,40 @@ def main():
             diff={"before": masked(have), "after": masked(want, password_changed)},
         )
     finish(module, cmd, result, path)
+    if params["state"] == "present":
+        result["version_cached"] = version_cached(module, helm, not module.check_mode)
+    module.exit_json(**result)
 
 
 def finish(module, cmd, result, path):
-    """Run cmd (the password, if any, on stdin) unless in check mode, keep path 0600, exit."""
+    """Run cmd (the password, if any, on stdin) unless in check mode, keep path 0600."""
     params = module.params
     result["command"] = " ".join(["helm"] + cmd[1:])
     if module.check_mode:
-        module.exit_json(**result)
+        return
     data = params["password"] if params["state"] == "present" and params["username"] else None
     rc, out, err = module.run_command(cmd, data=data, environ_update=helm_env(module))
     if rc != 0:
         module.fail_json(msg="%s failed (rc %d): %s" % (result["command"], rc, (err or out).strip()), **result)
     if os.path.exists(path):
         os.chmod(path, 0o600)
-    module.exit_json(**result)
+
+
+def version_cached(module, helm, added):
+    """Whether chart at chart_version is in helm's cached index of the repository (added: it is in helm's file)."""
+    params = module.params
+    if not (params["chart"] and added):
+        return False
+    ref = "%s/%s" % (params["name"], params["chart"])
+    cmd = [helm, "search", "repo", ref, "--version", params["chart_version"] or "", "--output", "json"]
+    rc, out, _err = module.run_command(cmd, environ_update=helm_env(module))
+    if rc != 0:
+        return False
+    try:
+        found = json.loads(out or "[]")
+    except ValueError:
+        return False
+    return any(entry.get("name") == ref and entry.get("version") == params["chart_version"] for entry in found)
 
 
 def oci(module, helm):
@@ -312,7 +351,7 @@ def oci(module, helm):
     path = helm_file(module, helm, "registry_config")
     host = params["name"]
     have = registry_login(module, path, host)
-    result = {"changed": False, "command": "", "repository": masked(have)}
+    result = {"changed": False, "command": "", "repository": masked(have), "version_cached": False}
     if params["state"] == "absent":
         if have is None:
             module.exit_json(**result)
@@ -338,6 +377,7 @@ def oci(module, helm):
             diff={"before": masked(have), "after": masked(want, password_changed)},
         )
     finish(module, cmd, result, path)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

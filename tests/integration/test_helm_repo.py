@@ -91,6 +91,24 @@ def test_add_idempotent_password_change_and_remove(sources, tmp_path):
     assert rc == 0 and res["changed"] is False
 
 
+def test_reports_whether_the_pinned_chart_version_is_cached(sources, tmp_path):
+    url, user, password = sources["LAB_CHART_REPO_URL"], sources["LAB_CHART_REPO_USER"], sources["PASSWORD"]
+    version = yaml.safe_load((REPO / "tests/charts/metallb/Chart.yaml").read_text())["version"]
+    creds = dict(url=url, username=user, password=password)
+    rc, res, out = run(sources, tmp_path, "--check", **creds, chart="metallb", chart_version=version)
+    assert rc == 0 and res["changed"] is True and res["version_cached"] is False, out[-3000:]  # not added yet
+    # added: helm fetched its index
+    rc, res, out = run(sources, tmp_path, **creds, chart="metallb", chart_version=version)
+    assert rc == 0 and res["changed"] is True and res["version_cached"] is True, out[-3000:]
+    rc, res, out = run(sources, tmp_path, **creds, chart="metallb", chart_version=version)
+    assert rc == 0 and res["changed"] is False and res["version_cached"] is True, out[-3000:]
+    rc, res, out = run(sources, tmp_path, **creds, chart="metallb", chart_version="99.0.0")
+    assert rc == 0 and res["changed"] is False and res["version_cached"] is False, out[-3000:]
+    # a chart whose name merely contains the asked one is not it
+    rc, res, out = run(sources, tmp_path, **creds, chart="metal", chart_version=version)
+    assert rc == 0 and res["version_cached"] is False, out[-3000:]
+
+
 def test_password_in_no_form_at_vvv(sources, tmp_path):
     password = sources["PASSWORD"]
     url, user = sources["LAB_CHART_REPO_URL"], sources["LAB_CHART_REPO_USER"]
@@ -136,6 +154,7 @@ def test_oci_registry_login_idempotent_and_logout(sources, tmp_path):
         ({}, "type=http with state=present needs url"),
         ({"url": "http://x", "username": "u"}, "parameters are required together: username, password"),
         ({"url": "http://x", "state": "gone"}, "value of state must be one of"),
+        ({"url": "http://x", "chart": "metallb"}, "parameters are required together: chart, chart_version"),
     ],
 )
 def test_bad_arguments(sources, tmp_path, args, message):

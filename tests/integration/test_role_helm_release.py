@@ -64,6 +64,13 @@ def repo_vars(env, **extra):
     } | extra
 
 
+def task_result(out, name):
+    """localhost's result of the first task whose name contains name, from the JSON callback's output."""
+    data, _end = json.JSONDecoder().raw_decode(out)  # stdout (the JSON) comes first, stderr after it
+    task = next(t for t in data["plays"][0]["tasks"] if name in t["task"]["name"])
+    return task["hosts"]["localhost"]
+
+
 def values_of(env, release):
     return yaml.safe_load(helm(env, "get", "values", release, "-n", env["NAMESPACE"], "-o", "yaml").stdout)
 
@@ -84,6 +91,16 @@ def test_repo_source_converges_idempotent_then_upgrades(lab, tmp_path):
     for flags in ((), ("--check", "--diff")):
         rc, stats, out = run(lab, tmp_path, repo_vars(lab), *flags)
         assert rc == 0 and stats.get("changed") == 0, (flags, out[-4000:])
+    # auto (values, for a repo chart): the deployed release is read and kubernetes.core.helm does not run at all;
+    # diff: kubernetes.core.helm runs and its helm diff finds nothing either
+    rc, stats, out = run(lab, tmp_path, repo_vars(lab))
+    assert rc == 0 and stats.get("changed") == 0, out[-4000:]
+    assert task_result(out, "The deployed release's chart version")["up_to_date"] is True
+    assert task_result(out, "Install or upgrade").get("skipped") is True
+    rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_change_detection="diff"))
+    assert rc == 0 and stats.get("changed") == 0, out[-4000:]
+    assert task_result(out, "The deployed release's chart version").get("skipped") is True
+    assert task_result(out, "Install or upgrade").get("skipped") is not True
 
     changed_values = {"storageClass": {"name": lab["NAMESPACE"] + "-repo", "allowVolumeExpansion": False}}
     rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_values=changed_values), "--check", "--diff")
