@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters on Debian package state (documented in the *.yml files here)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+
+def _installed(lines):
+    """{package: version} of the packages dpkg reports installed, from `dpkg-query --show
+    --showformat='${Package} ${Version} ${Status}\\n'` lines (status "<want> ok installed"; no version when absent)."""
+    out = {}
+    for line in lines or []:
+        fields = str(line).split()
+        if len(fields) in (4, 5) and fields[-2:] == ["ok", "installed"]:
+            out[fields[0]] = fields[1] if len(fields) == 5 else ""
+    return out
+
+
+def dpkg_missing(wanted, dpkg_lines):
+    """The entries of wanted ("name" or "name=version") that dpkg does not report installed (at that version)."""
+    if isinstance(wanted, str) or not isinstance(wanted, (list, tuple)):
+        raise AnsibleFilterError("dpkg_missing: the input must be a list of package names (name or name=version)")
+    installed = _installed(dpkg_lines)
+    missing = []
+    for entry in wanted:
+        name, sep, version = str(entry).partition("=")
+        name = name.split(":", maxsplit=1)[0]
+        if name not in installed or (sep and installed[name] != version):
+            missing.append(entry)
+    return missing
+
+
+def dpkg_installed(names, dpkg_lines):
+    """The names (architecture qualifiers ignored) that dpkg reports installed, in the input's order."""
+    installed = _installed(dpkg_lines)
+    return [name for name in names or [] if str(name).split(":", maxsplit=1)[0] in installed]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"dpkg_missing": dpkg_missing, "dpkg_installed": dpkg_installed}

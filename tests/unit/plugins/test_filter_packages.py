@@ -1,0 +1,36 @@
+"""dpkg_missing / dpkg_installed against dpkg-query output (package, version, status)."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.baremetal.k8s.plugins.filter.packages import dpkg_installed, dpkg_missing
+
+LINES = [
+    "kubeadm 1.33.1-1.1 hold ok installed",
+    "kubelet 1.33.0-1.1 install ok installed",
+    "curl 7.88.1-10 install ok installed",
+    "docker-ce  unknown ok not-installed",
+    "containerd 1.6.20~ds1-1 deinstall ok config-files",
+]
+
+
+def test_installed_names_and_pins_are_not_missing():
+    assert dpkg_missing(["curl", "kubeadm=1.33.1-1.1", "curl:amd64"], LINES) == []
+
+
+def test_absent_other_version_and_removed_packages_are_missing():
+    wanted = ["kubelet=1.33.1-1.1", "jq", "docker-ce", "containerd", "kubectl=1.33.1-1.1"]
+    assert dpkg_missing(wanted, LINES) == wanted
+
+
+def test_no_output_means_everything_is_missing():
+    assert dpkg_missing(["curl"], []) == ["curl"]
+
+
+def test_installed_keeps_the_input_order():
+    assert dpkg_installed(["docker-ce", "curl", "containerd", "kubeadm"], LINES) == ["curl", "kubeadm"]
+    assert dpkg_installed([], LINES) == []
+
+
+def test_the_input_must_be_a_list():
+    with pytest.raises(AnsibleFilterError, match="dpkg_missing: the input must be a list"):
+        dpkg_missing("curl", LINES)
