@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: helm_release_state
-short_description: Whether a Helm release is deployed with a chart version and exactly the given values
+short_description: Whether a Helm release (and its namespace) is already as wanted
 version_added: 0.1.0
 description:
   - Reads a release with C(helm list) and C(helm get values) and tells whether it is deployed (status
@@ -16,7 +16,11 @@ description:
   - The C(baremetal.k8s.helm_release) role runs it before M(kubernetes.core.helm) and skips that module (and its
     C(helm diff), which renders the chart) when the release is up to date; one module run per release instead of
     several helm commands.
-  - The values are compared on the host and never returned, so the result carries no secret.
+  - With O(check_namespace), it also reads the namespace with C(kubectl) and tells whether it exists with
+    O(namespace_labels) and O(namespace_annotations) (other labels and annotations may be there too). Without
+    C(kubectl) on the host the namespace is reported as not up to date, so the caller applies it.
+  - The values are compared on the host and never returned. Give the task C(no_log) when they hold secrets, as the
+    module's arguments are part of its result.
 author:
   - baremetal.k8s maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -52,6 +56,22 @@ options:
     description: The helm binary.
     type: path
     default: helm
+  check_namespace:
+    description: Also read the namespace and compare its labels and annotations.
+    type: bool
+    default: false
+  namespace_labels:
+    description: Labels the namespace must have (with O(check_namespace)).
+    type: dict
+    default: {}
+  namespace_annotations:
+    description: Annotations the namespace must have (with O(check_namespace)).
+    type: dict
+    default: {}
+  kubectl_path:
+    description: The kubectl binary that reads the namespace (with O(check_namespace)).
+    type: str
+    default: kubectl
 requirements:
   - helm 3
 """
@@ -96,6 +116,16 @@ reason:
   returned: always
   type: str
   sample: the values differ
+namespace_up_to_date:
+  description: The namespace exists with the wanted labels and annotations (false without O(check_namespace)).
+  returned: always
+  type: bool
+  sample: true
+namespace_reason:
+  description: Why the namespace is not up to date; empty when it is.
+  returned: always
+  type: str
+  sample: no namespace
 """
 
 import json
@@ -116,15 +146,46 @@ def verdict(listed, deployed_values, chart_version, values):
     return True, ""
 
 
+def namespace_verdict(live, labels, annotations):
+    """(up_to_date, reason) from the namespace as kubectl returns it (or None) and the wanted metadata."""
+    if live is None:
+        return False, "no namespace"
+    meta = live.get("metadata") or {}
+    for field, wanted in (("labels", labels), ("annotations", annotations)):
+        have = meta.get(field) or {}
+        differ = sorted(k for k, v in (wanted or {}).items() if have.get(k) != str(v))
+        if differ:
+            return False, "%s differ: %s" % (field, ", ".join(differ))
+    return True, ""
+
+
+def read_namespace(module, kubectl, kubeconfig, name):
+    """(namespace dict or None, reason when it could not be read)."""
+    binary = module.get_bin_path(kubectl)
+    if not binary:
+        return None, "kubectl (%s) not found" % kubectl
+    cmd = [binary] + (["--kubeconfig", kubeconfig] if kubeconfig else []) + ["get", "namespace", name, "-o", "json"]
+    rc, out, err = module.run_command(cmd)
+    if rc != 0:
+        if "NotFound" in err:
+            return None, "no namespace"
+        module.fail_json(msg="kubectl get namespace %s failed (rc %d): %s" % (name, rc, (err or out).strip()))
+    return json.loads(out), ""
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", required=True),
             namespace=dict(type="str", required=True),
             chart_version=dict(type="str", default=""),
-            values=dict(type="dict", default={}, no_log=True),
+            values=dict(type="dict", default={}),
             kubeconfig=dict(type="path"),
             binary_path=dict(type="path", default="helm"),
+            check_namespace=dict(type="bool", default=False),
+            namespace_labels=dict(type="dict", default={}),
+            namespace_annotations=dict(type="dict", default={}),
+            kubectl_path=dict(type="str", default="kubectl"),
         ),
         supports_check_mode=True,
     )
@@ -153,7 +214,16 @@ def main():
     if listed is not None and listed.get("status") == "deployed":
         deployed_values = run("get", "values", params["name"], "--output", "json")
     up_to_date, reason = verdict(listed, deployed_values, params["chart_version"], params["values"])
+    ns_up_to_date, ns_reason = False, "not checked"
+    if params["check_namespace"]:
+        live, ns_reason = read_namespace(module, params["kubectl_path"], params["kubeconfig"], params["namespace"])
+        if live is not None:
+            ns_up_to_date, ns_reason = namespace_verdict(
+                live, params["namespace_labels"], params["namespace_annotations"]
+            )
     module.exit_json(
+        namespace_up_to_date=ns_up_to_date,
+        namespace_reason=ns_reason,
         changed=False,
         up_to_date=up_to_date,
         reason=reason,

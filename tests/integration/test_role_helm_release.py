@@ -38,6 +38,7 @@ def run(env, tmp_path, variables, *flags):
         "helm_release_namespace": env["NAMESPACE"],
         "helm_release_kubeconfig": env["KUBECONFIG"],
         "helm_release_binary": env["LAB_HELM"],
+        "helm_release_kubectl": env["LAB_KUBECTL"],
         "helm_release_timeout": "3m",
     }
     return run_role(env, tmp_path, "helm_release", base | variables, *flags)
@@ -71,6 +72,11 @@ def task_result(out, name):
     return task["hosts"]["localhost"]
 
 
+def task_names(out):
+    data, _end = json.JSONDecoder().raw_decode(out)
+    return [t["task"]["name"] for t in data["plays"][0]["tasks"]]
+
+
 def values_of(env, release):
     return yaml.safe_load(helm(env, "get", "values", release, "-n", env["NAMESPACE"], "-o", "yaml").stdout)
 
@@ -91,16 +97,27 @@ def test_repo_source_converges_idempotent_then_upgrades(lab, tmp_path):
     for flags in ((), ("--check", "--diff")):
         rc, stats, out = run(lab, tmp_path, repo_vars(lab), *flags)
         assert rc == 0 and stats.get("changed") == 0, (flags, out[-4000:])
-    # auto (values, for a repo chart): the deployed release is read and kubernetes.core.helm does not run at all;
-    # diff: kubernetes.core.helm runs and its helm diff finds nothing either
+    # auto (values, for a repo chart): the release and the namespace are read in one module run, and neither the
+    # namespace task, the repository nor kubernetes.core.helm runs; diff: kubernetes.core.helm runs and its helm
+    # diff finds nothing either
     rc, stats, out = run(lab, tmp_path, repo_vars(lab))
     assert rc == 0 and stats.get("changed") == 0, out[-4000:]
-    assert task_result(out, "The deployed release's chart version")["up_to_date"] is True
-    assert task_result(out, "Install or upgrade").get("skipped") is True
+    state = task_result(out, "The deployed release and its namespace")
+    assert (state["up_to_date"], state["namespace_up_to_date"]) == (True, True), state
+    for task in ("Namespace with its labels", "Chart source, then install"):
+        assert task_result(out, task).get("skipped") is True, task
+    assert not [t for t in task_names(out) if "Chart repository" in t or "Install or upgrade" in t]
     rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_change_detection="diff"))
     assert rc == 0 and stats.get("changed") == 0, out[-4000:]
-    assert task_result(out, "The deployed release's chart version").get("skipped") is True
     assert task_result(out, "Install or upgrade").get("skipped") is not True
+    # a new namespace label is seen by the same read and applied; without kubectl the namespace is applied each run
+    rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_namespace_labels={"team": "storage", "tier": "2"}))
+    assert rc == 0 and stats.get("changed") == 1, out[-4000:]
+    assert task_result(out, "The deployed release and its namespace")["namespace_reason"] == "labels differ: tier"
+    assert kubectl_json(lab, "get", "namespace", lab["NAMESPACE"])["metadata"]["labels"]["tier"] == "2"
+    rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_kubectl="/nonexistent/kubectl"))
+    assert rc == 0 and stats.get("changed") == 0, out[-4000:]
+    assert task_result(out, "Namespace with its labels").get("skipped") is not True
 
     changed_values = {"storageClass": {"name": lab["NAMESPACE"] + "-repo", "allowVolumeExpansion": False}}
     rc, stats, out = run(lab, tmp_path, repo_vars(lab, helm_release_values=changed_values), "--check", "--diff")

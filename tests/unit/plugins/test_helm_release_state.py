@@ -1,7 +1,7 @@
-"""helm_release_state's verdict: when a deployed release needs no helm run, and the reason given otherwise."""
+"""helm_release_state's verdicts: when a deployed release (and its namespace) needs no run, and the reason otherwise."""
 
 import pytest
-from ansible_collections.baremetal.k8s.plugins.modules.helm_release_state import verdict
+from ansible_collections.baremetal.k8s.plugins.modules.helm_release_state import namespace_verdict, verdict
 
 DEPLOYED = {"name": "metallb", "status": "deployed", "chart": "metallb-0.15.2"}
 VALUES = {"speaker": {"frr": {"enabled": False}}, "replicas": 2}
@@ -40,3 +40,19 @@ def test_anything_else_is_not_up_to_date(listed, deployed, version, reason):
 def test_the_reason_never_holds_a_value():
     up_to_date, reason = verdict(DEPLOYED, {"password": "s3cret"}, "0.15.2", {"password": "other"})
     assert not up_to_date and "s3cret" not in reason and "other" not in reason
+
+
+def test_namespace_missing_is_not_up_to_date():
+    assert namespace_verdict(None, {}, {}) == (False, "no namespace")
+
+
+def test_namespace_with_the_wanted_metadata_and_more_is_up_to_date():
+    live = {"metadata": {"labels": {"team": "storage", "kubernetes.io/metadata.name": "x"}, "annotations": {"a": "1"}}}
+    assert namespace_verdict(live, {"team": "storage"}, {"a": 1}) == (True, "")  # numbers compare as strings
+    assert namespace_verdict({"metadata": {}}, {}, {}) == (True, "")
+
+
+def test_namespace_names_the_keys_that_differ_not_their_values():
+    live = {"metadata": {"labels": {"team": "storage"}, "annotations": {}}}
+    assert namespace_verdict(live, {"team": "db", "tier": "2"}, {}) == (False, "labels differ: team, tier")
+    assert namespace_verdict(live, {"team": "storage"}, {"note": "x"}) == (False, "annotations differ: note")
