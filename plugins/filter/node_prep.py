@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -32,6 +33,20 @@ def sysctl_not_live(wanted, sysctl_lines):
     ]
 
 
+# An active swap entry of /etc/fstab: not a comment, its third field (the type) is swap. The role's replace task
+# comments exactly these lines.
+FSTAB_SWAP = r"^(\s*[^#\s]\S*\s+\S+\s+swap(\s.*)?)$"
+
+
+def fstab_swap_entries(fstab):
+    """The lines of an fstab text (None: no file) that mount swap and are not commented out."""
+    if fstab is None:
+        return []
+    if not isinstance(fstab, str):
+        raise AnsibleFilterError("fstab_swap_entries: the input must be the text of /etc/fstab")
+    return [line for line in fstab.splitlines() if re.match(FSTAB_SWAP, line)]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"sysctl_not_live": sysctl_not_live}
+        return {"sysctl_not_live": sysctl_not_live, "fstab_swap_entries": fstab_swap_entries}

@@ -20,6 +20,17 @@ def _installed(lines):
     return out
 
 
+# What the filters below read: one "package version status" line per package (no version when not installed).
+DPKG_QUERY = ["dpkg-query", "--show", "--showformat=${Package} ${Version} ${Status}\n"]
+
+
+def dpkg_query_argv(names):
+    """The dpkg-query argv whose output dpkg_missing and dpkg_installed read, for these package names."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError("dpkg_query_argv: the input must be a list of package names")
+    return DPKG_QUERY + [str(name) for name in names]
+
+
 def dpkg_missing(wanted, dpkg_lines):
     """The entries of wanted ("name" or "name=version") that dpkg does not report installed (at that version)."""
     if isinstance(wanted, str) or not isinstance(wanted, (list, tuple)):
@@ -42,4 +53,4 @@ def dpkg_installed(names, dpkg_lines):
 
 class FilterModule(object):
     def filters(self):
-        return {"dpkg_missing": dpkg_missing, "dpkg_installed": dpkg_installed}
+        return {"dpkg_missing": dpkg_missing, "dpkg_installed": dpkg_installed, "dpkg_query_argv": dpkg_query_argv}

@@ -58,6 +58,24 @@ def test_distro_method_on_every_host(env, play, tmp_path):
         assert first_line.startswith("# Managed by baremetal.k8s.containerd"), first_line
 
 
+def test_drift_in_config_or_service_is_seen_and_undone(env, play, tmp_path):
+    """The role reads the host once (host_probe) and skips what already matches: an edited config.toml and a stopped,
+    disabled containerd must still be found and undone, on that host only."""
+    host = "node-2"
+    ssh(env, host, "echo '# drift' >> /etc/containerd/config.toml && systemctl disable --now containerd")
+    assert ssh(env, host, "systemctl is-active containerd").stdout.strip() != "active"
+    proc, stats = run(play, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # config.toml rewritten, the service enabled and started (the restart handler's change counts too)
+    assert changed(stats)[host] >= 2 and {h: n for h, n in changed(stats).items() if h != host} == dict.fromkeys(
+        [h for h in HOSTS if h != host], 0
+    ), (changed(stats), proc.stdout[-4000:])
+    assert "# drift" not in ssh(env, host, "cat /etc/containerd/config.toml").stdout
+    assert_cri_ready(env, host, 2)
+    again, stats = run(play, tmp_path)
+    assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
+
+
 def test_release_method_then_back_to_distro(env, play, tmp_path):
     extra = {"containerd_install_method": "release"}
     converge_twice_and_check(play, tmp_path, ["node-1"], "--limit", "node-1", extra=extra)

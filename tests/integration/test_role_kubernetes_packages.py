@@ -45,6 +45,24 @@ def test_converge_then_no_change_and_check(env, play, tmp_path):
     assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
 
 
+def test_drift_in_the_repository_file_and_hold_is_seen_and_undone(env, play, tmp_path):
+    """The role reads the host once (host_probe) and skips what already matches: an edited sources file, a keyrings
+    directory with another mode and a released hold must still be found and undone, on that host only."""
+    host = "node-2"
+    ssh(env, host, "echo '# drift' >> /etc/apt/sources.list.d/kubernetes.sources && chmod 0700 /etc/apt/keyrings")
+    ssh(env, host, "apt-mark unhold kubelet")
+    proc, stats = run(play, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # the sources file, the keyrings directory, apt's refreshed lists after the repository change, the hold
+    assert changed(stats)[host] >= 3, (changed(stats), proc.stdout[-4000:])
+    assert all(changed(stats)[h] == 0 for h in HOSTS if h != host), changed(stats)
+    assert "# drift" not in ssh(env, host, "cat /etc/apt/sources.list.d/kubernetes.sources").stdout
+    assert ssh(env, host, "stat -c %a /etc/apt/keyrings").stdout.strip() == "755"
+    assert "kubelet" in ssh(env, host, "apt-mark showhold").stdout.split()
+    again, stats = run(play, tmp_path)
+    assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [

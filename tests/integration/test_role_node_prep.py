@@ -55,6 +55,25 @@ def test_converge_then_no_change_and_check(env, play, tmp_path):
     assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
 
 
+def test_drift_in_each_written_file_is_seen_and_undone(env, play, tmp_path):
+    """The role reads the host once (host_probe) and skips what already matches: each kind of drift must still be
+    found and undone, and only there."""
+    host = "node-2"
+    ssh(env, host, "echo 'vm.swappiness = 60' >> /etc/sysctl.d/99-kubernetes.conf")
+    ssh(env, host, "chmod 0600 /etc/modules-load.d/kubernetes.conf")
+    ssh(env, host, "echo '/swapfile-drift none swap sw 0 0' >> /etc/fstab")
+    ssh(env, host, "sed -i '/BEGIN baremetal.k8s/,/END baremetal.k8s/{/ master$/d}' /etc/hosts")
+    proc, stats = run(play, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert changed(stats) == {h: 4 if h == host else 0 for h in HOSTS}, (changed(stats), proc.stdout[-4000:])
+    assert "vm.swappiness" not in ssh(env, host, "cat /etc/sysctl.d/99-kubernetes.conf").stdout
+    assert ssh(env, host, "stat -c %a /etc/modules-load.d/kubernetes.conf").stdout.strip() == "644"
+    assert "# /swapfile-drift none swap sw 0 0" in ssh(env, host, "cat /etc/fstab").stdout
+    assert " master\n" in ssh(env, host, "sed -n '/BEGIN baremetal.k8s/,/END baremetal.k8s/p' /etc/hosts").stdout
+    again, stats = run(play, tmp_path)
+    assert changed(stats) == dict.fromkeys(HOSTS, 0), changed(stats)
+
+
 def test_container_refused_sysctl_warns_and_stays_idempotent(env, play, tmp_path):
     extra = {"node_prep_sysctl": {**{k: int(v) for k, v in SYSCTL.items()}, "vm.max_map_count": 262145}}
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.baremetal.k8s.plugins.filter.packages import dpkg_installed, dpkg_missing
+from ansible_collections.baremetal.k8s.plugins.filter.packages import dpkg_installed, dpkg_missing, dpkg_query_argv
 
 LINES = [
     "kubeadm 1.33.1-1.1 hold ok installed",
@@ -34,3 +34,10 @@ def test_installed_keeps_the_input_order():
 def test_the_input_must_be_a_list():
     with pytest.raises(AnsibleFilterError, match="dpkg_missing: the input must be a list"):
         dpkg_missing("curl", LINES)
+
+
+def test_dpkg_query_argv_is_the_format_the_filters_read():
+    argv = dpkg_query_argv(["curl", "gpg"])
+    assert argv == ["dpkg-query", "--show", "--showformat=${Package} ${Version} ${Status}\n", "curl", "gpg"]
+    with pytest.raises(AnsibleFilterError, match="list of package names"):
+        dpkg_query_argv("curl")
