@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 
@@ -51,6 +53,35 @@ def dpkg_installed(names, dpkg_lines):
     return [name for name in names or [] if str(name).split(":", maxsplit=1)[0] in installed]
 
 
+def _pip_name(name):
+    """A distribution name as pip compares them (PEP 503): lower case, runs of -, _ and . as one -."""
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def pip_missing(pins, installed_lines):
+    """The NAME==VERSION pins (NAME may carry [extras]) not installed at that version, given NAME==VERSION lines."""
+    if isinstance(pins, str) or not isinstance(pins, (list, tuple)):
+        raise AnsibleFilterError("pip_missing: the input must be a list of NAME==VERSION pins")
+    installed = {}
+    for line in installed_lines or []:
+        name, sep, version = str(line).strip().partition("==")
+        if sep:
+            installed[_pip_name(name)] = version
+    missing = []
+    for pin in pins:
+        name, sep, version = str(pin).partition("==")
+        if not sep:
+            raise AnsibleFilterError("pip_missing: %s is not a NAME==VERSION pin" % pin)
+        if installed.get(_pip_name(name.split("[", 1)[0])) != version.strip():
+            missing.append(pin)
+    return missing
+
+
 class FilterModule(object):
     def filters(self):
-        return {"dpkg_missing": dpkg_missing, "dpkg_installed": dpkg_installed, "dpkg_query_argv": dpkg_query_argv}
+        return {
+            "dpkg_missing": dpkg_missing,
+            "dpkg_installed": dpkg_installed,
+            "dpkg_query_argv": dpkg_query_argv,
+            "pip_missing": pip_missing,
+        }

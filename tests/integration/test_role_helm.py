@@ -41,12 +41,24 @@ def test_converge_then_no_change_and_check(env, play, tmp_path):
 
 
 def test_a_download_that_does_not_match_its_checksum_is_refused(env, play, tmp_path):
-    before = ssh(env, "master", "sha256sum /usr/local/bin/helm").stdout
-    proc, stats = run(play, tmp_path, extra={"helm_checksum": "sha256:" + "0" * 64})
-    assert proc.returncode != 0
-    assert "did not match" in proc.stdout, proc.stdout[-3000:]
-    assert changed(stats) == {"master": 0}, changed(stats)
-    assert ssh(env, "master", "sha256sum /usr/local/bin/helm").stdout == before
+    # helm is downloaded only when the installed binary is not the pinned version: stand in one that reports another
+    fake = '#!/bin/sh\ncase $1 in version) echo v3.17.0;; *) exec /root/helm.saved "$@";; esac\n'
+    ssh(env, "master", f"cp -p /usr/local/bin/helm /root/helm.saved && printf '{fake}' > /usr/local/bin/helm")
+    try:
+        before = ssh(env, "master", "sha256sum /usr/local/bin/helm").stdout
+        proc, stats = run(play, tmp_path, extra={"helm_checksum": "sha256:" + "0" * 64})
+        assert proc.returncode != 0
+        assert "did not match" in proc.stdout, proc.stdout[-3000:]
+        assert changed(stats) == {"master": 0}, changed(stats)
+        assert ssh(env, "master", "sha256sum /usr/local/bin/helm").stdout == before
+        # with the right checksum the pinned helm replaces it (the archive and its unpacked files may be there already)
+        proc, stats = run(play, tmp_path)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        assert ssh(env, "master", "helm version --template '{{ .Version }}'").stdout == "v3.18.0"
+        assert changed(stats)["master"] >= 1, proc.stdout[-4000:]
+    finally:
+        ssh(env, "master", "helm version | grep -q v3.18.0 || cp -p /root/helm.saved /usr/local/bin/helm")
+        ssh(env, "master", "rm -f /root/helm.saved")
 
 
 @pytest.mark.parametrize(

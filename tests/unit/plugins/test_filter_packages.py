@@ -2,7 +2,12 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.baremetal.k8s.plugins.filter.packages import dpkg_installed, dpkg_missing, dpkg_query_argv
+from ansible_collections.baremetal.k8s.plugins.filter.packages import (
+    dpkg_installed,
+    dpkg_missing,
+    dpkg_query_argv,
+    pip_missing,
+)
 
 LINES = [
     "kubeadm 1.33.1-1.1 hold ok installed",
@@ -41,3 +46,19 @@ def test_dpkg_query_argv_is_the_format_the_filters_read():
     assert argv == ["dpkg-query", "--show", "--showformat=${Package} ${Version} ${Status}\n", "curl", "gpg"]
     with pytest.raises(AnsibleFilterError, match="list of package names"):
         dpkg_query_argv("curl")
+
+
+def test_pip_missing_compares_normalised_names_and_exact_versions():
+    installed = ["kubernetes==37.0.2", "PyYAML==6.0.4", "python_dateutil==2.9.0", "garbage line"]
+    assert pip_missing(["kubernetes==37.0.2", "pyyaml==6.0.4", "Python-Dateutil==2.9.0"], installed) == []
+    assert pip_missing(["kubernetes[adal]==37.0.2"], installed) == []
+    wanted = ["kubernetes==36.0.0", "requests==2.32.0"]
+    assert pip_missing(wanted, installed) == wanted
+    assert pip_missing(["kubernetes==37.0.2"], []) == ["kubernetes==37.0.2"]
+
+
+def test_pip_missing_refuses_what_is_not_a_pin():
+    with pytest.raises(AnsibleFilterError, match="NAME==VERSION"):
+        pip_missing(["kubernetes"], [])
+    with pytest.raises(AnsibleFilterError, match="list of NAME==VERSION"):
+        pip_missing("kubernetes==1", [])
