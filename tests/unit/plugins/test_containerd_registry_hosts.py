@@ -1,12 +1,10 @@
 """containerd_registry_hosts end to end on a temporary directory: writes, idempotence, check and diff modes, removal
 of its own directories only, bad input."""
 
-import json
 import os
 import tomllib
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.baremetal.k8s.plugins.modules import containerd_registry_hosts as mod
 
 MARKER = "# Managed by baremetal.k8s.containerd"
@@ -17,7 +15,7 @@ PLAIN = {"server": "http://10.0.0.1:5000"}
 
 
 @pytest.fixture
-def run(monkeypatch, capsys, tmp_path):
+def run(run_module, tmp_path):
     """run(registries, check=False, diff=False) -> the module's result on tmp_path/certs.d."""
 
     def runner(registries, check=False, diff=False, **extra):
@@ -25,11 +23,7 @@ def run(monkeypatch, capsys, tmp_path):
             path=str(tmp_path / "certs.d"), registries=registries, _ansible_check_mode=check, _ansible_diff=diff
         )
         args.update(extra)
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
-        monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
-        with pytest.raises(SystemExit):
-            mod.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(mod.main, args)
 
     return runner
 

@@ -3,26 +3,19 @@ binary is rc 127), check mode, bad commands; and the filters that compare its st
 
 import grp
 import hashlib
-import json
 import os
 import pwd
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils import basic
 from ansible_collections.baremetal.k8s.plugins.filter.files import block_present, dir_matches, file_matches
 from ansible_collections.baremetal.k8s.plugins.modules import host_probe as mod
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
+def run(run_module):
     def runner(check=False, **args):
-        args["_ansible_check_mode"] = check
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
-        monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
-        with pytest.raises(SystemExit):
-            mod.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(mod.main, dict(args, _ansible_check_mode=check))
 
     return runner
 

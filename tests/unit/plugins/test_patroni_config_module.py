@@ -12,7 +12,7 @@ from ansible_collections.baremetal.k8s.tests.unit.plugins.fake_patroni import Fa
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
+def run(monkeypatch, run_module):
     """run(cluster, args, check=False, diff=False) -> the module's result dict (failed ones included)."""
 
     def runner(cluster, args, check=False, diff=False):
@@ -20,14 +20,10 @@ def run(monkeypatch, capsys):
         for mod in (patroni, patroni_restart, patroni_config):
             monkeypatch.setattr(mod, "time", clock)
         monkeypatch.setattr(patroni_config, "PatroniClient", lambda params: cluster)
-        module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-        monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
         seen = []  # module.warn() goes to the controller's display once controller code is imported
         monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning, **kw: seen.append(warning))
-        with pytest.raises(SystemExit):
-            patroni_config.main()
-        return dict(json.loads(capsys.readouterr().out), warnings=seen)
+        result = run_module(patroni_config.main, dict(args, _ansible_check_mode=check, _ansible_diff=diff))
+        return dict(result, warnings=seen)
 
     return runner
 
