@@ -226,6 +226,27 @@ def test_second_run_and_check_change_nothing(cluster):
         print(f"cluster.yml {' '.join(mode) or 'no-op run'}: {time.monotonic() - t0:.0f}s")
 
 
+def test_control_plane_drift_is_seen_and_undone(cluster):
+    """kubeadm_control_plane reads the host once (host_probe) and skips what matches: an edited kubeadm config, a
+    kubeconfig missing a context with a wider mode, a directory opened up and the control-plane taint put back must
+    each be found and undone on master, and the run after that changes nothing."""
+    env, tmp = cluster
+    ssh(env, "master", "echo '# drift' >> /etc/kubernetes/kubeadm-config.yaml")
+    ssh(env, "master", "kubectl config delete-context test >/dev/null && chmod 0644 /root/.kube/config")
+    ssh(env, "master", "chmod 0755 /root/.kube")
+    ssh(env, "master", f"{KUBECTL} taint node master node-role.kubernetes.io/control-plane:NoSchedule")
+    proc, stats = run(CLUSTER, tmp)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert changed(stats) == {h: 4 if h == "master" else 0 for h in HOSTS}, changed_tasks(proc)
+    out = ssh(env, "master", "grep -c '# drift' /etc/kubernetes/kubeadm-config.yaml; stat -c %a /root/.kube "
+              "/root/.kube/config; kubectl config get-contexts -o name").stdout.split()
+    assert out[:3] == ["0", "700", "600"] and "test" in out[3:], out
+    taints = kubectl_json(env, "get node master")["spec"].get("taints", [])
+    assert not [t for t in taints if "control-plane" in t["key"]], taints
+    again, stats = run(CLUSTER, tmp)
+    assert changed(stats) == dict.fromkeys(HOSTS, 0), changed_tasks(again)
+
+
 def test_reset_needs_confirmation_then_a_worker_rejoins(cluster):
     env, tmp = cluster
     reset = REPO / "playbooks" / "reset.yml"
