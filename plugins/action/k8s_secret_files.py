@@ -17,8 +17,11 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_args import (
     AUTH_ARGS,
     MUTUALLY_EXCLUSIVE,
+    REQUIRED_ONE_OF,
     SECRET_ARG_SPEC,
+    TASK_ARG_SPEC,
     action_spec,
+    secret_items,
 )
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_files import (
     SecretInputError,
@@ -31,7 +34,8 @@ MODULE = "baremetal.k8s.k8s_secret_files"
 
 
 def _raw_secrets(args):
-    """Values given inline (literals, registry credentials): masked in any message this plugin returns."""
+    """Values given inline (literals, registry credentials), of the task and its items: masked in any message this
+    plugin returns."""
     values = [
         v if isinstance(v, (str, bytes)) else str(v)
         for v in (args.get("literals") or {}).values()
@@ -40,6 +44,9 @@ def _raw_secrets(args):
     for registry in args.get("registries") or []:
         if isinstance(registry, dict):
             values.extend(v for k, v in registry.items() if k != "server" and isinstance(v, str))
+    for item in args.get("secrets") or []:
+        if isinstance(item, dict):
+            values.extend(_raw_secrets(item))
     return values
 
 
@@ -80,28 +87,54 @@ class ActionModule(ActionBase):
         del tmp
         raw = dict(self._task.args)
         masked = _raw_secrets(raw)
-        collected = None
+        items, collected = [], []
         try:
-            args = self.validate_argument_spec(argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)[1]
-            if args["state"] == "present":
-                collected = collect(args, self._resolve, self._read)
-                masked.extend(collected.data.values())
+            args = self.validate_argument_spec(
+                argument_spec=action_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF
+            )[1]
+            items = secret_items(args)
+            for index, item in enumerate(items):
+                try:
+                    found = collect(item, self._resolve, self._read) if item["state"] == "present" else None
+                except SecretInputError as err:
+                    if args.get("secrets") is None:
+                        raise
+                    raise SecretInputError("secrets[%d] (%s): %s" % (index, item["name"], err)) from None
+                collected.append(found)
+                masked.extend(found.data.values() if found is not None else [])
         except (SecretInputError, AnsibleError) as err:
             msg = to_text(getattr(err, "message", None) or err)
             result.update(failed=True, changed=False, msg=scrub(msg, masked))
             return result
 
-        module_args = dict((k, args[k]) for k in SECRET_ARG_SPEC)
+        module_items = []
+        for item, found in zip(items, collected, strict=True):
+            module_item = dict((k, item[k]) for k in SECRET_ARG_SPEC)
+            if found is not None:
+                module_item["type"] = found.type
+                module_item["data"] = encode_data(found.data)
+            module_items.append(module_item)
+        if args.get("secrets") is None:
+            module_args = module_items[0]
+        else:
+            module_args = dict(secrets=module_items)
+        module_args.update((k, args[k]) for k in TASK_ARG_SPEC)
         module_args.update((k, args[k]) for k in AUTH_ARGS if args.get(k) is not None)
-        if collected is not None:
-            module_args["type"] = collected.type
-            module_args["data"] = encode_data(collected.data)
 
         module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         for key in ("msg", "warnings"):
             if isinstance(module_result.get(key), str):
                 module_result[key] = scrub(module_result[key], masked)
         result.update(module_result)
-        if collected is not None:
-            result["sources"] = dict((k, collected.origins[k]) for k in sorted(collected.origins))
+        sources = [
+            dict((k, found.origins[k]) for k in sorted(found.origins)) if found is not None else None
+            for found in collected
+        ]
+        if args.get("secrets") is None:
+            if sources[0] is not None:
+                result["sources"] = sources[0]
+        else:
+            for one, origin in zip(result.get("results") or [], sources, strict=False):
+                if origin is not None:
+                    one["sources"] = origin
         return result

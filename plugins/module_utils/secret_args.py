@@ -10,7 +10,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 
 # What the Secret looks like and how it is reconciled: the module receives these.
 SECRET_ARG_SPEC = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str"),
     namespace=dict(type="str", default="default"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     type=dict(type="str"),
@@ -39,23 +39,60 @@ SOURCE_ARG_SPEC = dict(
 # Base64 values per key, prepared by the action plugin.
 DATA_ARG_SPEC = dict(data=dict(type="dict", no_log=True))
 
+# Options of the task only: create the namespaces, or manage several Secrets (items) in one module run.
+TASK_ARG_SPEC = dict(create_namespace=dict(type="bool", default=False))
+
+# What an item of `secrets` may not inherit from the task: its identity and its sources are its own.
+ITEM_OWN = ("name", "type", "directory", "files", "literals", "registries", "required_keys")
+
 MUTUALLY_EXCLUSIVE = [
     ("registries", "directory"),
     ("registries", "files"),
     ("registries", "literals"),
-]
+] + [("secrets", own) for own in ITEM_OWN]
+
+REQUIRED_ONE_OF = [("name", "secrets")]
 
 AUTH_ARGS = tuple(AUTH_ARG_SPEC)
 
 
-def action_spec():
+def _item_spec(with_data):
+    """An item of `secrets`: the Secret's and the sources' options without defaults (they come from the task)."""
+    spec = dict((k, dict((a, v) for a, v in opt.items() if a != "default")) for k, opt in SECRET_ARG_SPEC.items())
+    spec.update((k, dict((a, v) for a, v in opt.items() if a != "default")) for k, opt in SOURCE_ARG_SPEC.items())
+    spec["name"]["required"] = True
+    if with_data:
+        spec.update(DATA_ARG_SPEC)
+    return spec
+
+
+def _spec(with_data):
     spec = dict(AUTH_ARG_SPEC)
     spec.update(SECRET_ARG_SPEC)
     spec.update(SOURCE_ARG_SPEC)
+    spec.update(TASK_ARG_SPEC)
+    spec["secrets"] = dict(type="list", elements="dict", options=_item_spec(with_data))
+    if with_data:
+        spec.update(DATA_ARG_SPEC)
     return spec
+
+
+def action_spec():
+    return _spec(with_data=False)
 
 
 def module_spec():
-    spec = action_spec()
-    spec.update(DATA_ARG_SPEC)
-    return spec
+    return _spec(with_data=True)
+
+
+def secret_items(args):
+    """The Secrets of a task's validated arguments: the task itself, or each item of `secrets` with every option
+    it leaves unset taken from the task (not its name, type, sources or required keys)."""
+    if args.get("secrets") is None:
+        return [args]
+    items = []
+    for given in args["secrets"]:
+        item = dict((k, v) for k, v in args.items() if k not in ITEM_OWN and k != "secrets")
+        item.update((k, v) for k, v in given.items() if v is not None or k in ITEM_OWN)
+        items.append(item)
+    return items

@@ -45,13 +45,99 @@ requirements:
   - kubernetes >= 24.2.0 (Python client, on the host that runs the module)
 options:
   name:
-    description: Name of the Secret.
+    description: Name of the Secret. Required unless O(secrets) is given.
     type: str
-    required: true
   namespace:
-    description: Namespace of the Secret. It must exist.
+    description: Namespace of the Secret. It must exist, unless O(create_namespace) is set.
     type: str
     default: default
+  create_namespace:
+    description:
+      - Create the namespace of a Secret that is not there yet, when the namespace is missing too (like
+        C(helm --create-namespace)). A run that finds the Secret reads nothing more.
+    type: bool
+    default: false
+  secrets:
+    description:
+      - Several Secrets in one module run (one connection and one API client instead of one per Secret).
+      - Each item takes the options of a single Secret; an option it leaves out is the task's (O(namespace),
+        O(labels), O(state), O(prune), O(strip_newline) and so on), except its own O(name), O(type), sources
+        (O(directory), O(files), O(literals), O(registries)) and O(required_keys), which the task may not set.
+      - The result lists each Secret's result in RV(results), in the order given.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the Secret.
+        type: str
+        required: true
+      namespace:
+        description: As O(namespace).
+        type: str
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+      type:
+        description: As O(type).
+        type: str
+      labels:
+        description: As O(labels).
+        type: dict
+      annotations:
+        description: As O(annotations).
+        type: dict
+      prune:
+        description: As O(prune).
+        type: bool
+      force:
+        description: As O(force).
+        type: bool
+      directory:
+        description: As O(directory).
+        type: path
+      glob:
+        description: As O(glob).
+        type: str
+      exclude:
+        description: As O(exclude).
+        type: list
+        elements: str
+      files:
+        description: As O(files).
+        type: list
+        elements: raw
+      literals:
+        description: As O(literals).
+        type: dict
+      registries:
+        description: As O(registries).
+        type: list
+        elements: dict
+      key_naming:
+        description: As O(key_naming).
+        type: str
+        choices: [filename, stem]
+      strip_newline:
+        description: As O(strip_newline).
+        type: str
+        choices: [auto, always, never]
+      required_keys:
+        description: As O(required_keys).
+        type: list
+        elements: str
+      required_from_examples:
+        description: As O(required_from_examples).
+        type: bool
+      allow_example_values:
+        description: As O(allow_example_values).
+        type: bool
+      allow_empty:
+        description: As O(allow_empty).
+        type: bool
+      data:
+        description: Internal, as O(data).
+        type: dict
   state:
     description: C(present) creates or updates the Secret; C(absent) deletes it (no sources are read).
     type: str
@@ -182,6 +268,20 @@ EXAMPLES = r"""
         key: gcp-credentials.json
     required_keys: [api_key]
 
+- name: Several Secrets in one run, the namespace made when missing (items inherit namespace and labels)
+  baremetal.k8s.k8s_secret_files:
+    namespace: cvat
+    create_namespace: true
+    labels:
+      app.kubernetes.io/managed-by: baremetal.k8s
+    secrets:
+      - name: cvat-postgres
+        literals:
+          password: "{{ cvat_postgres_password }}"
+      - name: cvat-redis
+        literals:
+          password: "{{ cvat_redis_password }}"
+
 - name: Preview which keys would change
   baremetal.k8s.k8s_secret_files:
     name: devstats-secrets
@@ -200,35 +300,35 @@ EXAMPLES = r"""
 RETURN = r"""
 method:
   description: What was done (or would be done in check mode).
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: str
   sample: updated
   choices: [created, updated, recreated, deleted, unchanged]
 keys:
   description: Key names of the Secret after the task (empty when absent).
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: list
   elements: str
   sample: [PG_HOST.secret, PG_PASS.secret]
 keys_added:
   description: Key names added.
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: list
   elements: str
 keys_changed:
   description: Key names whose value changed.
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: list
   elements: str
   sample: [PG_PASS.secret]
 keys_removed:
   description: Key names removed.
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: list
   elements: str
 metadata_changed:
   description: Labels, annotations and type that changed, by name.
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: list
   elements: str
   sample: ["label app.kubernetes.io/part-of"]
@@ -236,9 +336,20 @@ sources:
   description: Where each key came from (a file path, C(literals) or C(registries)); returned by the action plugin.
   returned: when state is present
   type: dict
+namespace_created:
+  description: The namespace was missing and was created (or would be, in check mode); see O(create_namespace).
+  returned: when the namespace was missing
+  type: bool
+results:
+  description:
+    - With O(secrets), each Secret's result (the keys above, with its C(name) and C(namespace)) in the order given;
+      the task is changed when one of them is. Without O(secrets), the keys above are the task's result itself.
+  returned: when O(secrets) is given
+  type: list
+  elements: dict
 secret:
   description: Identity of the Secret; no data.
-  returned: always
+  returned: always (with O(secrets), in each item of RV(results))
   type: dict
   sample: {name: devstats-secrets, namespace: devstats-test, type: Opaque, resource_version: "1234"}
 """
@@ -251,7 +362,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_args import (
     AUTH_ARGS,
     MUTUALLY_EXCLUSIVE,
+    REQUIRED_ONE_OF,
     module_spec,
+    secret_items,
 )
 from ansible_collections.baremetal.k8s.plugins.module_utils.secret_files import (
     SecretInputError,
@@ -283,6 +396,21 @@ class SecretApi(object):
     def __init__(self, client):
         self.client = client
         self.secrets = client.resource("Secret", "v1")
+        self.namespaces = None
+
+    def namespace_exists(self, namespace):
+        self.namespaces = self.namespaces or self.client.resource("Namespace", "v1")
+        try:
+            self.client.get(self.namespaces, name=namespace)
+            return True
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise
+
+    def create_namespace(self, namespace):
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        self.client.create(self.namespaces, body, field_manager=FIELD_MANAGER)
 
     def read(self, name, namespace):
         try:
@@ -329,8 +457,10 @@ def _identity(obj, name, namespace, secret_type):
     }
 
 
-def run(module, api):
-    p = module.params
+def run(module, api, p=None):
+    """Reconcile one Secret (p: its parameters, by default the module's) and return its result."""
+    p = p or module.params
+    api.where = "%s/%s" % (p["namespace"], p["name"])
     desired = None
     if p["state"] == "present":
         if p["data"] is None:
@@ -372,6 +502,11 @@ def run(module, api):
     if module._diff:
         result["diff"] = todo.diff
     after = live
+    # Only a Secret that is not there may lack its namespace: a no-op run reads nothing more.
+    if todo.action == "create" and module.params.get("create_namespace") and not api.namespace_exists(p["namespace"]):
+        result["namespace_created"] = True
+        if not module.check_mode:
+            api.create_namespace(p["namespace"])
     if todo.is_change and not module.check_mode:
         if todo.action == "create":
             after = api.create(p["namespace"], todo.body)
@@ -387,28 +522,51 @@ def run(module, api):
     return result
 
 
+def _where(api, items):
+    """The Secret being worked on when an error came (the first one before any API call)."""
+    return getattr(api, "where", None) or "%s/%s" % (items[0]["namespace"], items[0]["name"])
+
+
+def run_all(module, api, items):
+    """The result of the task: one Secret's own, or for `secrets` each item's in `results`, in order."""
+    if module.params.get("secrets") is None:
+        return run(module, api, items[0])
+    results = []
+    for item in items:
+        one = run(module, api, item)
+        results.append(dict(one, name=item["name"], namespace=item["namespace"]))
+    out = dict(changed=any(r["changed"] for r in results), results=results)
+    if module._diff:
+        out["diff"] = [r.pop("diff") for r in results if "diff" in r]
+    return out
+
+
 def main():
-    module = AnsibleModule(argument_spec=module_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=module_spec(),
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_one_of=REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
-    values = list(_decode(module, module.params["data"]).values()) if module.params["data"] else []
+    items = secret_items(module.params)
+    values = [v for item in items for v in _decode(module, item.get("data")).values()]
     auth = dict((k, module.params[k]) for k in AUTH_ARGS if module.params.get(k) is not None)
+    api = None
     try:
         api = SecretApi(get_api_client(**auth))
-        module.exit_json(**run(module, api))
+        module.exit_json(**run_all(module, api, items))
     except SecretInputError as err:
         module.fail_json(msg=scrub(str(err), values), exception=None)
     except ApiException as err:
         module.fail_json(
-            msg="Kubernetes API error on Secret %s/%s: %s"
-            % (module.params["namespace"], module.params["name"], scrub(_api_message(err), values)),
+            msg="Kubernetes API error on Secret %s: %s" % (_where(api, items), scrub(_api_message(err), values)),
             exception=None,
         )
     except Exception as err:  # connection and configuration errors: message only, scrubbed
         module.fail_json(
-            msg="cannot manage Secret %s/%s: %s"
-            % (module.params["namespace"], module.params["name"], scrub(str(err), values)),
-            exception=None,
+            msg="cannot manage Secret %s: %s" % (_where(api, items), scrub(str(err), values)), exception=None
         )
 
 

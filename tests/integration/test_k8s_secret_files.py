@@ -385,6 +385,37 @@ def test_bad_input_fails_clearly_and_writes_nothing(lab, runner, namespace, devs
     assert existing["metadata"]["resourceVersion"] == version and existing["decoded"] == {"k": b"v-7c1e"}
 
 
+def test_several_secrets_and_their_namespace_in_one_run(lab, runner):
+    """`secrets` with `create_namespace`: --check makes nothing, the run makes the namespace and both Secrets (items
+    inherit the task's labels), the next run changes nothing, and a change to one item changes only that one."""
+    ns = "secret-it-new-%s" % uuid.uuid4().hex[:8]
+    items = [
+        {"name": "db", "literals": {"password": "db-7c1e-pw"}},
+        {"name": "regcred", "registries": [{"server": "r.lab:5000", "username": "u", "password": "reg-7c1e-pw"}]},
+    ]
+    both = {
+        "name": "several",
+        MODULE: {"namespace": ns, "create_namespace": True, "labels": {"team": "it"}, "secrets": items},
+    }
+    try:
+        check = ok(runner.run([both], "--check", "--diff"))
+        assert check.changed == 1 and [r["namespace_created"] for r in check.tasks[0]["results"]] == [True, True]
+        assert kubectl(lab, "get", "namespace", ns, check=False).returncode != 0
+        first = ok(runner.run([both]))
+        assert first.changed == 1 and [r["method"] for r in first.tasks[0]["results"]] == ["created", "created"]
+        db, reg = get_secret(lab, ns, "db"), get_secret(lab, ns, "regcred")
+        assert db["decoded"] == {"password": b"db-7c1e-pw"} and db["metadata"]["labels"] == {"team": "it"}
+        assert reg["type"] == "kubernetes.io/dockerconfigjson" and reg["metadata"]["labels"] == {"team": "it"}
+        assert ok(runner.run([both])).changed == 0
+        items[0]["literals"]["password"] = "db-7c1e-rotated"
+        third = ok(runner.run([both]))
+        assert [r["method"] for r in third.tasks[0]["results"]] == ["updated", "unchanged"]
+        assert get_secret(lab, ns, "db")["decoded"] == {"password": b"db-7c1e-rotated"}
+        assert "db-7c1e" not in json.dumps(third.data)
+    finally:
+        kubectl(lab, "delete", "namespace", ns, "--wait=false", check=False)
+
+
 def test_missing_namespace_is_a_clear_error(runner):
     result = runner.run([task("no-such-namespace-7c1e", literals={"k": "v"})])
     assert result.failures == 1 and "no-such-namespace-7c1e" in result.tasks[0]["msg"]
@@ -419,6 +450,16 @@ def test_leak_none_at_vvv(lab, runner, namespace, devstats_dir, tmp_path):
             files=[{"path": str(tmp_path / "gcp.json")}],
         ),
         task(namespace, name="regcred", registries=["{{ leak_registry }}"]),
+        {
+            "name": "several",
+            MODULE: {
+                "namespace": namespace,
+                "secrets": [
+                    {"name": "several-lit", "literals": {"k": "{{ leak_literal }}"}},
+                    {"name": "several-reg", "registries": ["{{ leak_registry }}"]},
+                ],
+            },
+        },
     ]
     outputs = []
 
@@ -437,7 +478,14 @@ def test_leak_none_at_vvv(lab, runner, namespace, devstats_dir, tmp_path):
     values += ["leak-bad-7c1e-value"]
     assert run(bad).rc != 0  # a failure path
     assert (
-        run([task(namespace, name=n, state="absent") for n in ("devstats-secrets", "exa", "regcred")], "--diff").rc == 0
+        run(
+            [
+                task(namespace, name=n, state="absent")
+                for n in ("devstats-secrets", "exa", "regcred", "several-lit", "several-reg")
+            ],
+            "--diff",
+        ).rc
+        == 0
     )
 
     output = "\n".join(outputs)

@@ -181,3 +181,62 @@ def test_os_error_reason_surfaces(tmp_path, loader, monkeypatch):
     monkeypatch.setattr("builtins.open", deny)
     with pytest.raises(SecretInputError, match=r"cannot read .*x.secret: Permission denied"):
         make_action(loader, {}, tmp_path)._read(str(secret))
+
+
+@pytest.mark.usefixtures("local_tmp")
+def test_several_secrets_in_one_module_run_inherit_the_task_options(tmp_path, loader, monkeypatch):
+    calls = []
+
+    def fake_execute(module_name, module_args, task_vars):
+        calls.append(module_args)
+        return {"changed": False, "results": [{"name": i["name"]} for i in module_args["secrets"]]}
+
+    args = {
+        "namespace": "apps",
+        "labels": {"team": "a"},
+        "create_namespace": True,
+        "secrets": [
+            {"name": "db", "literals": {"password": "hunter2-literal"}},
+            {"name": "reg", "namespace": "other", "registries": [{"server": "r", "username": "u", "password": "p"}]},
+        ],
+    }
+    action = make_action(loader, args, tmp_path)
+    monkeypatch.setattr(action, "_execute_module", fake_execute)
+    result = action.run(task_vars={})
+    ((sent,),) = [calls]
+    assert sent["create_namespace"] is True and "name" not in sent
+    db, reg = sent["secrets"]
+    assert (db["name"], db["namespace"], db["labels"], db["type"]) == ("db", "apps", {"team": "a"}, "Opaque")
+    assert base64.b64decode(db["data"]["password"]) == b"hunter2-literal"
+    assert (reg["namespace"], reg["type"], list(reg["data"])) == (
+        "other",
+        "kubernetes.io/dockerconfigjson",
+        [".dockerconfigjson"],
+    )
+    assert [r["sources"] for r in result["results"]] == [{"password": "literals"}, {".dockerconfigjson": "registries"}]
+    assert "hunter2-literal" not in repr(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (
+            {"secrets": [{"name": "a", "literals": {"k": "v"}}, {"name": "b", "literals": {"k": ""}}]},
+            r"secrets\[1\] \(b\): empty value",
+        ),
+        (
+            {"literals": {"k": "hunter2-literal"}, "secrets": [{"name": "a", "literals": {"k": "v"}}]},
+            "mutually exclusive",
+        ),
+        ({"name": "x", "secrets": [{"name": "a", "literals": {"k": "v"}}]}, "mutually exclusive"),
+        ({"secrets": [{"literals": {"k": "hunter2-literal"}}]}, "name"),
+        ({"namespace": "n"}, "one of the following is required: name, secrets"),
+    ],
+)
+@pytest.mark.usefixtures("local_tmp")
+def test_bad_secrets_items_never_reach_the_module(tmp_path, loader, monkeypatch, args, match):
+    action = make_action(loader, args, tmp_path)
+    monkeypatch.setattr(action, "_execute_module", MagicMock(side_effect=AssertionError("module must not run")))
+    result = action.run(task_vars={})
+    assert result["failed"] and re.search(match, result["msg"]), result["msg"]
+    assert "hunter2-literal" not in repr(result)

@@ -111,3 +111,47 @@ def test_bad_key_in_data_rejected_before_api():
     with pytest.raises(Exception, match="may only contain"):
         mod.run(FakeModule(data={"bad key": "eA=="}), api)
     assert api.writes == []
+
+
+class NamespacedApi(FakeApi):
+    """FakeApi with namespaces that may be missing."""
+
+    def __init__(self, live=None, namespaces=()):
+        super().__init__(live)
+        self.existing = set(namespaces)
+
+    def namespace_exists(self, namespace):
+        self.writes.append(("read-namespace", namespace))
+        return namespace in self.existing
+
+    def create_namespace(self, namespace):
+        self.writes.append(("create-namespace", namespace))
+        self.existing.add(namespace)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_create_namespace_only_for_a_missing_secret_in_a_missing_namespace(check_mode):
+    api = NamespacedApi()
+    result = mod.run(FakeModule(check_mode=check_mode, create_namespace=True), api)
+    assert result["changed"] and result["namespace_created"]
+    expected = [("read-namespace", "ns")] + ([] if check_mode else [("create-namespace", "ns")])
+    assert [w[:2] if w[0] != "create" else w[:1] for w in api.writes] == expected + (
+        [] if check_mode else [("create",)]
+    )
+    api = NamespacedApi(namespaces=["ns"])
+    result = mod.run(FakeModule(create_namespace=True), api)
+    assert "namespace_created" not in result and [w[0] for w in api.writes] == ["read-namespace", "create"]
+    api = NamespacedApi(live_of(DATA))  # the Secret is there: nothing about the namespace is read
+    result = mod.run(FakeModule(create_namespace=True), api)
+    assert not result["changed"] and api.writes == []
+
+
+def test_several_secrets_each_reconciled_in_order():
+    params = FakeModule().params
+    items = [dict(params, name="a"), dict(params, name="b", state="absent")]
+    module = FakeModule(diff=True, secrets=items)
+    api = FakeApi()
+    result = mod.run_all(module, api, items)
+    assert [(r["name"], r["method"]) for r in result["results"]] == [("a", "created"), ("b", "unchanged")]
+    assert result["changed"] and len(result["diff"]) == 2 and all("diff" not in r for r in result["results"])
+    assert [w[0] for w in api.writes] == ["create"] and api.where == "ns/b"
