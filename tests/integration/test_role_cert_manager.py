@@ -19,6 +19,9 @@ def lab(tmp_path_factory):
     yield env
     kubectl(env, "delete", "clusterissuer", f"letsencrypt-{SUFFIX}", "--ignore-not-found")
     helm(env, "uninstall", "-n", env["NAMESPACE"], "cert-manager", "--ignore-not-found", "--wait")
+    # the chart keeps its CRDs (helm.sh/resource-policy: keep, as upstream's): a later run's install must own them
+    for crd in ("certificates", "clusterissuers", "issuers"):
+        kubectl(env, "delete", "crd", f"{crd}.cert-manager.io", "--ignore-not-found")
     for ns in [env["NAMESPACE"], *env["ENVS"]]:
         kubectl(env, "delete", "namespace", ns, "--ignore-not-found", "--wait=false")
 
