@@ -71,7 +71,8 @@ def _spec(with_data):
     spec.update(SECRET_ARG_SPEC)
     spec.update(SOURCE_ARG_SPEC)
     spec.update(TASK_ARG_SPEC)
-    spec["secrets"] = dict(type="list", elements="dict", options=_item_spec(with_data))
+    # its sources and data are no_log suboptions; the names, labels and options are not secret
+    spec["secrets"] = dict(type="list", elements="dict", no_log=False, options=_item_spec(with_data))
     if with_data:
         spec.update(DATA_ARG_SPEC)
     return spec

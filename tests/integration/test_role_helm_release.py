@@ -23,7 +23,18 @@ VERSION = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
 def lab(tmp_path_factory):
     env = lab_api(tmp_path_factory, "hr")
     yield env
-    helm(env, "uninstall", "-n", env["NAMESPACE"], "hr-repo", "hr-path", "hr-oci", "hr-atomic", "--ignore-not-found")
+    helm(
+        env,
+        "uninstall",
+        "-n",
+        env["NAMESPACE"],
+        "hr-repo",
+        "hr-path",
+        "hr-oci",
+        "hr-atomic",
+        "hr-nowait",
+        "--ignore-not-found",
+    )
     kubectl(env, "delete", "namespace", env["NAMESPACE"], "--ignore-not-found", "--wait=false")
 
 
@@ -209,6 +220,29 @@ def test_a_failing_upgrade_rolls_back_and_names_the_release(lab, tmp_path):
     assert history[-1]["description"] == "Rollback to 1", history
     assert values_of(lab, "hr-atomic")["storageClass"] == {"name": lab["NAMESPACE"] + "-a"}
     helm(lab, "uninstall", "hr-atomic", "-n", lab["NAMESPACE"])
+
+
+def test_without_wait_a_failing_upgrade_stays_failed(lab, tmp_path):
+    """helm_release_wait false: --atomic (which waits whatever --wait says) is not passed, so the same rejected
+    upgrade leaves the failed revision in place, not a rollback."""
+    good = {
+        "helm_release_name": "hr-nowait",
+        "helm_release_source": "path",
+        "helm_release_chart": str(CHART_DIR),
+        "helm_release_create_namespace": True,
+        "helm_release_wait": False,
+        "helm_release_values": {"persistence": {"enabled": False}, "storageClass": {"name": lab["NAMESPACE"] + "-w"}},
+    }
+    rc, _stats, out = run(lab, tmp_path, good)
+    assert rc == 0, out[-4000:]
+    storage_class = good["helm_release_values"]["storageClass"] | {"parameters": {"archiveOnDelete": "false"}}
+    rc, stats, out = run(
+        lab, tmp_path, good | {"helm_release_values": good["helm_release_values"] | {"storageClass": storage_class}}
+    )
+    assert rc != 0 and stats.get("failures") == 1, out[-4000:]
+    history = json.loads(helm(lab, "history", "hr-nowait", "-n", lab["NAMESPACE"], "-o", "json").stdout)
+    assert [h["status"] for h in history] == ["deployed", "failed"], history
+    helm(lab, "uninstall", "hr-nowait", "-n", lab["NAMESPACE"])
 
 
 def test_a_wrong_repository_password_fails_naming_the_repository(lab, tmp_path):

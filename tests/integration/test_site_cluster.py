@@ -238,8 +238,12 @@ def test_control_plane_drift_is_seen_and_undone(cluster):
     proc, stats = run(CLUSTER, tmp)
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert changed(stats) == {h: 4 if h == "master" else 0 for h in HOSTS}, changed_tasks(proc)
-    out = ssh(env, "master", "grep -c '# drift' /etc/kubernetes/kubeadm-config.yaml; stat -c %a /root/.kube "
-              "/root/.kube/config; kubectl config get-contexts -o name").stdout.split()
+    out = ssh(
+        env,
+        "master",
+        "grep -c '# drift' /etc/kubernetes/kubeadm-config.yaml; stat -c %a /root/.kube "
+        "/root/.kube/config; kubectl config get-contexts -o name",
+    ).stdout.split()
     assert out[:3] == ["0", "700", "600"] and "test" in out[3:], out
     taints = kubectl_json(env, "get node master")["spec"].get("taints", [])
     assert not [t for t in taints if "control-plane" in t["key"]], taints
