@@ -5,6 +5,8 @@ Secret exists, the release holds the values merged in the documented order, a se
 nothing, a values change shows in --check --diff and upgrades, passwords appear in no form at -vvv, bad input
 fails before any change, and state=absent uninstalls."""
 
+import base64
+import gzip
 import json
 from pathlib import Path
 
@@ -253,3 +255,77 @@ def test_a_wrong_repository_password_fails_naming_the_repository(lab, tmp_path):
     assert "hr-wrong-repo" in out and "401" in out, out[-4000:]
     assert leaked(out, wrong) == []
     assert helm(lab, "status", "hr-wrong", "-n", lab["NAMESPACE"]).returncode != 0
+
+
+def mark_pending(env, release, status):
+    """Make the release's latest revision look like one an interrupted helm run left (the status in helm's stored
+    record and in its Secret's label, as helm writes them)."""
+    secrets = kubectl_json(env, "get", "secrets", "-n", env["NAMESPACE"], "-l", f"owner=helm,name={release}")["items"]
+    latest = max(secrets, key=lambda s: int(s["metadata"]["labels"]["version"]))
+    record = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(latest["data"]["release"]))))
+    record["info"]["status"] = status
+    encoded = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
+    patch = {"data": {"release": encoded}, "metadata": {"labels": {"status": status}}}
+    kubectl(
+        env,
+        "patch",
+        "secret",
+        latest["metadata"]["name"],
+        "-n",
+        env["NAMESPACE"],
+        "--type",
+        "merge",
+        "-p",
+        json.dumps(patch),
+        check=True,
+    )
+    assert releases(env)[release][0] == status
+
+
+def test_a_release_left_pending_stops_the_role_unless_recovery_is_allowed(lab, tmp_path):
+    """pending-upgrade: without helm_release_recover_pending the role stops naming the variable and changes nothing;
+    with it, helm rolls back to the last revision and the upgrade goes on; the next run changes nothing.
+    pending-install: the same, by uninstalling the never deployed release first."""
+    base = {
+        "helm_release_name": "hr-pending",
+        "helm_release_source": "path",
+        "helm_release_chart": str(CHART_DIR),
+        "helm_release_create_namespace": True,
+    }
+
+    def with_class(suffix):
+        return base | {
+            "helm_release_values": {
+                "persistence": {"enabled": False},
+                "storageClass": {"name": lab["NAMESPACE"] + suffix},
+            }
+        }
+
+    for suffix in ("-p1", "-p2"):
+        rc, _stats, out = run(lab, tmp_path, with_class(suffix))
+        assert rc == 0, out[-4000:]
+    mark_pending(lab, "hr-pending", "pending-upgrade")
+    rc, stats, out = run(lab, tmp_path, with_class("-p3"))
+    assert rc != 0 and "helm_release_recover_pending" in out and "pending-upgrade" in out, out[-4000:]
+    assert releases(lab)["hr-pending"][0] == "pending-upgrade"
+    allowed = with_class("-p3") | {"helm_release_recover_pending": True}
+    rc, stats, out = run(lab, tmp_path, allowed)
+    assert rc == 0 and stats.get("changed") == 2, out[-4000:]  # the rollback, the upgrade
+    history = json.loads(helm(lab, "history", "hr-pending", "-n", lab["NAMESPACE"], "-o", "json").stdout)
+    assert history[-2]["description"] == "Rollback to 1" and history[-1]["status"] == "deployed", history
+    assert values_of(lab, "hr-pending")["storageClass"]["name"] == lab["NAMESPACE"] + "-p3"
+    rc, stats, out = run(lab, tmp_path, allowed)
+    assert rc == 0 and stats.get("changed") == 0, out[-4000:]
+
+    helm(lab, "uninstall", "hr-pending", "-n", lab["NAMESPACE"], "--wait")
+    rc, _stats, out = run(lab, tmp_path, with_class("-p4"))
+    assert rc == 0, out[-4000:]
+    mark_pending(lab, "hr-pending", "pending-install")
+    rc, stats, out = run(lab, tmp_path, with_class("-p4"))
+    assert rc != 0 and "uninstall it" in out and releases(lab)["hr-pending"][0] == "pending-install", out[-4000:]
+    rc, stats, out = run(lab, tmp_path, with_class("-p4") | {"helm_release_recover_pending": True})
+    assert rc == 0 and stats.get("changed") == 2, out[-4000:]  # the uninstall, the install
+    assert releases(lab)["hr-pending"][0] == "deployed"
+    history = json.loads(helm(lab, "history", "hr-pending", "-n", lab["NAMESPACE"], "-o", "json").stdout)
+    assert [h["revision"] for h in history] == [1], history
+    helm(lab, "uninstall", "hr-pending", "-n", lab["NAMESPACE"])
